@@ -1,0 +1,1 @@
+"""Postwarden: a self-hosted sending platform that speaks SES."""

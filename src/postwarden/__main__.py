@@ -1,0 +1,3 @@
+from postwarden.cli import main
+
+raise SystemExit(main())

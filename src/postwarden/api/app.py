@@ -1,0 +1,158 @@
+"""The HTTP adapter: a bare ASGI application in front of the SES v2 (and later v1) handlers.
+
+Every request is authenticated with SigV4 before anything else looks at it; the region comes from the
+credential scope. Handlers receive validated parameters and return JSON-ready dicts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from postwarden.api.credentials import CredentialCache
+from postwarden.api.errors import ApiError
+from postwarden.api.model import ServiceModel
+from postwarden.api.sigv4 import IncomingRequest, SigV4Error, SigV4Verifier
+from postwarden.ports import Clock
+
+log = logging.getLogger("postwarden.api")
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+MAX_BODY_BYTES = 60 * 1024 * 1024  # a 40 MB raw message, base64-encoded, plus the JSON around it
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    account_id: str
+    region: str
+    access_key_id: str
+    source_ip: str
+    request_id: str
+
+
+Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class ApiApp:
+    def __init__(
+        self,
+        model: ServiceModel,
+        verifier: SigV4Verifier,
+        credentials: CredentialCache,
+        handlers: Mapping[str, Handler],
+        clock: Clock,
+    ) -> None:
+        self._model = model
+        self._verifier = verifier
+        self._credentials = credentials
+        self._handlers = handlers
+        self._clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request_id = str(uuid.uuid4())
+        try:
+            status, body = await self._handle(scope, receive, request_id)
+            await _respond(send, status, body, request_id)
+        except ApiError as error:
+            await _respond(send, error.status, {"message": error.message}, request_id, error.code)
+        except Exception:
+            log.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
+            message = {"message": "An internal error occurred. The request was not completed."}
+            await _respond(send, 500, message, request_id, "InternalServiceErrorException")
+
+    async def _handle(self, scope: Scope, receive: Receive, request_id: str) -> tuple[int, dict[str, Any]]:
+        method: str = scope["method"]
+        path: str = scope["path"]
+        if method == "GET" and path == "/health":
+            return 200, {"status": "ok"}
+        body = await _read_body(receive)
+        headers = _headers(scope)
+        raw_path = scope.get("raw_path", path.encode()).decode("latin-1").split("?", 1)[0]
+        query = scope.get("query_string", b"").decode("latin-1")
+        await self._credentials.prefetch(headers.get("authorization", ""), query)
+        try:
+            caller = self._verifier.verify(
+                IncomingRequest(method, raw_path, query, headers, body), datetime.fromtimestamp(self._clock.now(), UTC)
+            )
+        except SigV4Error as error:
+            raise ApiError(error.code, error.message, error.http_status) from error
+        known = self._credentials.known(caller.access_key_id)
+        assert known is not None  # verify() succeeded, so the key was found
+        context = RequestContext(
+            known.account_id, caller.region, caller.access_key_id, _client_ip(scope), request_id
+        )
+        matched = self._model.match(method, path)
+        if matched is None:
+            raise ApiError("UnknownOperationException", f"No operation matches {method} {path}.", 404)
+        operation, uri_params = matched
+        handler = self._handlers.get(operation)
+        if handler is None:
+            raise ApiError(
+                "BadRequestException", f"The {operation} operation is not supported by this Postwarden version.", 400
+            )
+        params = self._model.bind(operation, uri_params, query, body)
+        return 200, await handler(context, params)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ApiError("BadRequestException", "The request body is too large.", 413)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return headers
+
+
+def _client_ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
+async def _respond(send: Send, status: int, body: dict[str, Any], request_id: str, error: str = "") -> None:
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"x-amzn-requestid", request_id.encode()),
+    ]
+    if error:
+        headers.append((b"x-amzn-errortype", error.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,47 @@
+"""SES v2 account operations: GetAccount, PutAccountSendingAttributes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from postwarden.api.app import Handler, RequestContext
+from postwarden.services.accounts import AccountService
+
+
+class AccountHandlers:
+    def __init__(self, accounts: AccountService) -> None:
+        self._accounts = accounts
+
+    def table(self) -> dict[str, Handler]:
+        return {
+            "GetAccount": self.get_account,
+            "PutAccountSendingAttributes": self.put_sending_attributes,
+        }
+
+    async def get_account(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        state = await asyncio.to_thread(self._accounts.sending_state, ctx.account_id, ctx.region)
+        return {
+            "DedicatedIpAutoWarmupEnabled": False,
+            "EnforcementStatus": state.enforcement_status.value,
+            "ProductionAccessEnabled": state.production_access,
+            "SendQuota": {
+                "Max24HourSend": float(state.limits.max_24_hour_send),
+                "MaxSendRate": float(state.limits.max_send_rate),
+                "SentLast24Hours": float(state.usage.sent_last_24h),
+            },
+            "SendingEnabled": state.sending_enabled,
+            # Account-level suppression is on for BOUNCE and COMPLAINT by default, as on new SES accounts.
+            "SuppressionAttributes": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
+        }
+
+    async def put_sending_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        if "SendingEnabled" in params:
+            await asyncio.to_thread(
+                self._accounts.set_sending_enabled,
+                ctx.account_id,
+                ctx.region,
+                bool(params["SendingEnabled"]),
+                f"access-key:{ctx.access_key_id}",
+            )
+        return {}

@@ -1,0 +1,177 @@
+"""The composition root: settings in, a wired application out. The only module that imports everything."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+import uvicorn
+
+from postwarden.api.app import ApiApp
+from postwarden.api.credentials import CredentialCache, KnownKey
+from postwarden.api.model import ServiceModel
+from postwarden.api.sigv4 import SigV4Verifier
+from postwarden.api.v2_account import AccountHandlers
+from postwarden.api.v2_identities import IdentityHandlers
+from postwarden.api.v2_send import SendHandlers
+from postwarden.config import Settings
+from postwarden.delivery.mx import MxResolver, StaticRoutes
+from postwarden.delivery.smtp import SmtpSettings, SmtpTransport
+from postwarden.domain.delivery import RetryPolicy
+from postwarden.domain.model import SendingLimits
+from postwarden.domain.policy.send import PolicySettings
+from postwarden.services.accounts import AccountService, TierDefaults
+from postwarden.services.delivery import DeliverySettings, DeliveryWorker
+from postwarden.services.identities import IdentityService
+from postwarden.services.send import SendService, SendSettings
+from postwarden.storage.engine import make_engine, migrate
+from postwarden.storage.secrets import FernetCipher, load_or_create_key
+from postwarden.storage.store import SqlStore
+
+log = logging.getLogger("postwarden")
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: SqlStore
+    accounts: AccountService
+    identities: IdentityService
+
+
+def build_services(settings: Settings, *, run_migrations: bool = True) -> Services:
+    engine = make_engine(settings.effective_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    if run_migrations:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        migrate(engine)
+    store = SqlStore(engine)
+    clock = SystemClock()
+    cipher = FernetCipher(load_or_create_key(settings.data_dir, settings.secret_key or None))
+    tiers = TierDefaults(
+        sandbox=SendingLimits(settings.sandbox_max_24_hour_send, settings.sandbox_max_send_rate),
+        production=SendingLimits(settings.production_max_24_hour_send, settings.production_max_send_rate),
+    )
+    return Services(
+        settings=settings,
+        store=store,
+        accounts=AccountService(store, cipher, clock, tiers),
+        identities=IdentityService(store, clock),
+    )
+
+
+@dataclass
+class Server:
+    services: Services
+    sender: SendService
+    worker: DeliveryWorker
+    app: ApiApp
+
+
+def build_server(settings: Settings) -> Server:
+    services = build_services(settings)
+    clock = SystemClock()
+    routes = _routes(settings)
+    transport = SmtpTransport(
+        routes.route,
+        SmtpSettings(
+            helo_name=settings.hostname,
+            max_connections_per_destination=settings.max_connections_per_destination,
+        ),
+    )
+    worker = DeliveryWorker(
+        services.store,
+        transport,
+        clock,
+        DeliverySettings(
+            retry=RetryPolicy(
+                initial_seconds=settings.retry_initial_seconds,
+                max_interval_seconds=settings.retry_max_interval_seconds,
+                max_delivery_seconds=settings.max_delivery_seconds,
+            ),
+            reporting_mta=settings.hostname,
+            max_in_flight=settings.delivery_max_in_flight,
+            lease_seconds=settings.delivery_lease_seconds,
+        ),
+    )
+    sender = SendService(
+        services.store,
+        clock,
+        SendSettings(
+            sandbox=SendingLimits(settings.sandbox_max_24_hour_send, settings.sandbox_max_send_rate),
+            policy=PolicySettings(burst_seconds=settings.rate_burst_seconds),
+            return_path_domain=settings.effective_return_path_domain,
+        ),
+        on_accepted=worker.wake,
+    )
+
+    def lookup(access_key_id: str) -> KnownKey | None:
+        caller = services.accounts.caller(access_key_id)
+        return None if caller is None else KnownKey(caller.account_id, caller.secret_access_key)
+
+    credentials = CredentialCache(lookup)
+    regions = settings.region_list
+    verifier = SigV4Verifier(credentials.secret, service="ses", is_region_allowed=regions.__contains__)
+    handlers = {
+        **AccountHandlers(services.accounts).table(),
+        **IdentityHandlers(services.identities).table(),
+        **SendHandlers(sender, clock, settings.hostname).table(),
+    }
+    app = ApiApp(ServiceModel("sesv2"), verifier, credentials, handlers, clock)
+    return Server(services, sender, worker, app)
+
+
+def _routes(settings: Settings) -> MxResolver | StaticRoutes:
+    if settings.relay:
+        host, _, port = settings.relay.rpartition(":")
+        return StaticRoutes(host or "127.0.0.1", int(port))
+    if settings.dns_resolver:
+        host, _, port = settings.dns_resolver.rpartition(":")
+        return MxResolver((host, int(port)))
+    return MxResolver()
+
+
+async def serve(settings: Settings) -> None:
+    server = build_server(settings)
+    await server.sender.start()
+    await server.worker.start()
+    config = uvicorn.Config(
+        server.app,
+        host=settings.http_host,
+        port=settings.http_port,
+        http="httptools",
+        loop="none",
+        lifespan="off",
+        access_log=False,
+        log_level="warning",
+        backlog=4096,
+    )
+    http = uvicorn.Server(config)
+    log.info(
+        "Postwarden listening on http://%s:%s (database %s, %s)",
+        settings.http_host,
+        settings.http_port,
+        server.services.store.engine.url.render_as_string(hide_password=True),
+        f"relay {settings.relay}" if settings.relay else "delivery by MX",
+    )
+    try:
+        await http.serve()
+    finally:
+        await server.sender.stop()
+        await server.worker.stop()
+        server.services.store.dispose()
+
+
+def run_server(settings: Settings) -> None:
+    try:
+        import uvloop
+
+        uvloop.run(serve(settings))
+    except ImportError:
+        asyncio.run(serve(settings))

@@ -1,0 +1,130 @@
+"""Every setting in one place: defaults here, overridden by a TOML file, overridden by POSTWARDEN_* variables.
+
+`postwarden config` prints the effective values; docs/configuration.md is generated from this module.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_REGIONS = (
+    "us-east-1,us-east-2,us-west-1,us-west-2,ca-central-1,sa-east-1,eu-west-1,eu-west-2,eu-west-3,"
+    "eu-central-1,eu-north-1,eu-south-1,ap-south-1,ap-northeast-1,ap-northeast-2,ap-northeast-3,"
+    "ap-southeast-1,ap-southeast-2,af-south-1,me-south-1,il-central-1"
+)
+
+
+def _setting(default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = _setting(Path("postwarden-data"), "Directory for the SQLite database and the server key.")
+    database_url: str = _setting(
+        "", "SQLAlchemy URL. Empty: SQLite at DATA_DIR/postwarden.db. PostgreSQL: postgresql+psycopg://…"
+    )
+    http_host: str = _setting("127.0.0.1", "Address the SES API listens on.")
+    http_port: int = _setting(8787, "Port the SES API listens on.")
+    relay: str = _setting("", "host:port of a smarthost that receives all outbound mail. Empty: deliver by MX.")
+    dns_resolver: str = _setting("", "host:port of the DNS resolver for MX look-ups. Empty: the system's.")
+    regions: str = _setting(DEFAULT_REGIONS, "Comma-separated regions that requests may be signed for.")
+    hostname: str = _setting("postwarden.localhost", "This server's name: HELO, reporting MTA, Message-ID.")
+    return_path_domain: str = _setting(
+        "", "Domain of the VERP envelope senders (bounces come back here). Empty: bounces.HOSTNAME."
+    )
+    sandbox_max_24_hour_send: int = _setting(200, "Daily quota of an account in the sandbox.")
+    sandbox_max_send_rate: float = _setting(1.0, "Recipients per second for an account in the sandbox.")
+    production_max_24_hour_send: int = _setting(50_000, "Daily quota granted with production access.")
+    production_max_send_rate: float = _setting(14.0, "Recipients per second granted with production access.")
+    rate_burst_seconds: float = _setting(1.0, "Token-bucket capacity, in seconds of the send rate.")
+    retry_initial_seconds: float = _setting(60.0, "First retry delay after a temporary delivery failure.")
+    retry_max_interval_seconds: float = _setting(3600.0, "Longest delay between two delivery attempts.")
+    max_delivery_seconds: float = _setting(43_200.0, "Time after which an undelivered message bounces.")
+    delivery_lease_seconds: float = _setting(300.0, "How long a claimed recipient is reserved for a worker.")
+    delivery_max_in_flight: int = _setting(512, "Delivery attempts in progress at once per process.")
+    max_connections_per_destination: int = _setting(16, "SMTP connections at once to one destination.")
+    sqlite_synchronous: str = _setting("FULL", "SQLite PRAGMA synchronous: FULL (durable) or NORMAL.")
+    secret_key: str = _setting("", "Fernet key for secrets at rest. Empty: DATA_DIR/server.key, created once.")
+    log_level: str = _setting("INFO", "Logging level.")
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'postwarden.db').resolve()}"
+
+    @property
+    def effective_return_path_domain(self) -> str:
+        return self.return_path_domain or f"bounces.{self.hostname}"
+
+    @property
+    def region_list(self) -> frozenset[str]:
+        return frozenset(r.strip() for r in self.regions.split(",") if r.strip())
+
+    @classmethod
+    def load(cls, config_file: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+        environ = os.environ if environ is None else environ
+        settings = cls()
+        path = config_file or (Path(environ["POSTWARDEN_CONFIG"]) if environ.get("POSTWARDEN_CONFIG") else None)
+        if path is not None:
+            with path.open("rb") as handle:
+                settings = settings.merged(tomllib.load(handle), source=str(path))
+        from_env = {
+            f.name: environ[f"POSTWARDEN_{f.name.upper()}"]
+            for f in fields(cls)
+            if f"POSTWARDEN_{f.name.upper()}" in environ
+        }
+        return settings.merged(from_env, source="environment")
+
+    def merged(self, values: Mapping[str, Any], *, source: str) -> Settings:
+        known = {f.name: f for f in fields(self)}
+        changes: dict[str, Any] = {}
+        for name, raw in values.items():
+            if name not in known:
+                raise ValueError(f"unknown setting {name!r} in {source}")
+            default = known[name].default
+            assert default is not MISSING
+            changes[name] = _convert(type(default), raw, name, source)
+        return replace(self, **changes)
+
+    def as_dict(self, *, reveal_secrets: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "secret_key" and value and not reveal_secrets:
+                value = "***"
+            out[f.name] = str(value) if isinstance(value, Path) else value
+        return out
+
+
+def _convert(kind: type, raw: Any, name: str, source: str) -> Any:
+    try:
+        if kind is bool:
+            return raw if isinstance(raw, bool) else str(raw).lower() in {"1", "true", "yes", "on"}
+        if kind is Path:
+            return Path(str(raw))
+        return kind(raw)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"setting {name!r} from {source}: cannot read {raw!r} as {kind.__name__}") from error
+
+
+def documentation() -> str:
+    """The settings reference as Markdown (docs/configuration.md)."""
+    lines = [
+        "# Configuration",
+        "",
+        "Settings are read, in increasing priority, from the defaults below, a TOML file (`--config FILE` or",
+        "`POSTWARDEN_CONFIG`; keys are the names below), and environment variables `POSTWARDEN_<NAME>`.",
+        "`postwarden config --json` prints the effective values.",
+        "",
+        "| setting | environment variable | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for f in fields(Settings):
+        default = f.default if f.name != "regions" else "all public SES regions"
+        lines.append(f"| `{f.name}` | `POSTWARDEN_{f.name.upper()}` | `{default}` | {f.metadata['doc']} |")
+    return "\n".join(lines) + "\n"

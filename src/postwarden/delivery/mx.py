@@ -1,0 +1,68 @@
+"""Where mail for a domain goes: the configured relay, or the domain's MX hosts (RFC 5321 §5.1)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import dns.asyncresolver
+import dns.exception
+import dns.resolver
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    hosts: tuple[tuple[str, int], ...]
+
+    @property
+    def key(self) -> str:
+        return ",".join(f"{h}:{p}" for h, p in self.hosts)
+
+
+class RouteError(Exception):
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class MxResolver:
+    def __init__(self, nameserver: tuple[str, int] | None = None, cache_seconds: float = 300.0) -> None:
+        self._resolver = dns.asyncresolver.Resolver(configure=nameserver is None)
+        if nameserver is not None:
+            self._resolver.nameservers = [nameserver[0]]
+            self._resolver.port = nameserver[1]
+        self._cache: dict[str, tuple[float, Route]] = {}
+        self._cache_seconds = cache_seconds
+
+    async def route(self, domain: str) -> Route:
+        cached = self._cache.get(domain)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        route = await self._lookup(domain)
+        self._cache[domain] = (time.monotonic() + self._cache_seconds, route)
+        return route
+
+    async def _lookup(self, domain: str) -> Route:
+        try:
+            answer = await self._resolver.resolve(domain, "MX")
+            records = sorted(answer, key=lambda r: r.preference)  # type: ignore[attr-defined]
+            hosts = [str(r.exchange).rstrip(".") for r in records]  # type: ignore[attr-defined]
+            if hosts == [""]:  # RFC 7505 null MX: the domain accepts no mail
+                raise RouteError(f"{domain} publishes a null MX and accepts no mail", permanent=True)
+            return Route(tuple((host, 25) for host in hosts))
+        except dns.resolver.NXDOMAIN as error:
+            raise RouteError(f"domain {domain} does not exist", permanent=True) from error
+        except dns.resolver.NoAnswer:
+            return Route(((domain, 25),))  # implicit MX: the domain's own address
+        except dns.exception.DNSException as error:
+            raise RouteError(f"DNS lookup for {domain} failed: {error}", permanent=False) from error
+
+
+class StaticRoutes:
+    """Every domain goes to one smarthost (POSTWARDEN_RELAY)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._route = Route(((host, port),))
+
+    async def route(self, domain: str) -> Route:
+        return self._route

@@ -1,0 +1,146 @@
+"""Outbound SMTP: pooled connections per destination, opportunistic STARTTLS, one recipient per transaction.
+
+Connections to a destination are reused for many messages and capped per destination; a connection that
+fails is dropped and the next MX host is tried. Every outcome is classified as delivered, temporary or
+permanent failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aiosmtplib
+
+from postwarden.delivery.mx import Route, RouteError
+from postwarden.domain.delivery import (
+    Outcome,
+    PermanentFailure,
+    SmtpReply,
+    TransientFailure,
+    classify_reply,
+)
+
+log = logging.getLogger("postwarden.delivery.smtp")
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    helo_name: str
+    connect_timeout: float = 30.0
+    command_timeout: float = 120.0
+    max_connections_per_destination: int = 16
+    max_messages_per_connection: int = 1000
+
+
+class _Pool:
+    def __init__(self, limit: int) -> None:
+        self.slots = asyncio.Semaphore(limit)
+        self.idle: list[tuple[aiosmtplib.SMTP, int]] = []
+
+
+class SmtpTransport:
+    def __init__(self, routes: Callable[[str], Awaitable[Route]], settings: SmtpSettings) -> None:
+        self._routes = routes
+        self._settings = settings
+        self._pools: dict[str, _Pool] = {}
+        self._tls = ssl.create_default_context()
+        # Opportunistic TLS between MTAs: encrypt when offered, do not insist on a valid certificate.
+        self._tls.check_hostname = False
+        self._tls.verify_mode = ssl.CERT_NONE
+
+    async def deliver(self, envelope_from: str, recipient: str, domain: str, content: bytes) -> Outcome:
+        try:
+            route = await self._routes(domain)
+        except RouteError as error:
+            if error.permanent:
+                return PermanentFailure(None, str(error))
+            return TransientFailure(str(error))
+        pool = self._pools.setdefault(route.key, _Pool(self._settings.max_connections_per_destination))
+        async with pool.slots:
+            last: Outcome = TransientFailure(f"no route to {domain}")
+            for host, port in route.hosts:
+                last = await self._try_host(pool, host, port, envelope_from, recipient, content)
+                if not (isinstance(last, TransientFailure) and last.reply is None):
+                    return last  # an answer from a server: do not try lower-priority hosts
+            return last
+
+    async def _try_host(
+        self, pool: _Pool, host: str, port: int, sender: str, recipient: str, content: bytes
+    ) -> Outcome:
+        client, used = await self._client(pool, host, port)
+        if client is None:
+            return TransientFailure(f"could not connect to {host}:{port}")
+        ip = _peer_ip(client)
+        try:
+            errors, response = await client.sendmail(sender, [recipient], content)
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            refused = error.recipients[0]
+            outcome = classify_reply(SmtpReply(refused.code, refused.message), ip)
+        except aiosmtplib.SMTPResponseException as error:
+            outcome = classify_reply(SmtpReply(error.code, error.message), ip)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            await _quietly_close(client)
+            return TransientFailure(f"connection to {host}:{port} failed: {error}", None, ip)
+        else:
+            outcome = classify_reply(_parse(response), ip)
+        if client.is_connected and used + 1 < self._settings.max_messages_per_connection:
+            try:
+                await client.rset()
+                pool.idle.append((client, used + 1))
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                await _quietly_close(client)
+        else:
+            await _quietly_close(client)
+        return outcome
+
+    async def _client(self, pool: _Pool, host: str, port: int) -> tuple[aiosmtplib.SMTP | None, int]:
+        while pool.idle:
+            client, used = pool.idle.pop()
+            if client.is_connected and client.hostname == host and client.port == port:
+                return client, used
+            await _quietly_close(client)
+        client = aiosmtplib.SMTP(
+            hostname=host,
+            port=port,
+            local_hostname=self._settings.helo_name,
+            timeout=self._settings.command_timeout,
+            start_tls=None,
+            tls_context=self._tls,
+        )
+        try:
+            await client.connect(timeout=self._settings.connect_timeout)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            log.info("connect to %s:%s failed: %s", host, port, error)
+            return None, 0
+        return client, 0
+
+    async def close(self) -> None:
+        for pool in self._pools.values():
+            for client, _ in pool.idle:
+                await _quietly_close(client)
+            pool.idle.clear()
+
+
+def _parse(response: str) -> SmtpReply:
+    code, _, text = response.partition(" ")
+    return SmtpReply(int(code), text) if code.isdigit() else SmtpReply(250, response)
+
+
+def _peer_ip(client: aiosmtplib.SMTP) -> str | None:
+    transport = getattr(client, "transport", None)
+    if transport is None:
+        return None
+    peer = transport.get_extra_info("peername")
+    return str(peer[0]) if peer else None
+
+
+async def _quietly_close(client: aiosmtplib.SMTP) -> None:
+    try:
+        if client.is_connected:
+            await client.quit()
+    except (aiosmtplib.SMTPException, OSError, TimeoutError):
+        client.close()

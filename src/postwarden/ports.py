@@ -1,0 +1,239 @@
+"""The ports the services need: storage (a unit of work with repositories), delivery transport, clock.
+
+Adapters implement these; services and tests depend only on the Protocols.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from postwarden.domain.delivery import Outcome
+from postwarden.domain.events import EventType, MailSummary
+from postwarden.domain.identities import IdentityType, VerificationStatus
+from postwarden.domain.model import SendingLimits, SendingState
+from postwarden.domain.simulator import SimulatorScenario
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the epoch."""
+        ...
+
+
+# --- records that cross the storage port -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey:
+    access_key_id: str
+    account_id: str
+    secret_ciphertext: str
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    account_id: str
+    region: str
+    name: str
+    identity_type: IdentityType
+    verification_status: VerificationStatus
+    created_at: float
+    verified_at: float | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    message_id: str
+    account_id: str
+    region: str
+    created_at: float
+    source: str
+    envelope_from: str
+    destination: Sequence[str]
+    content: bytes
+    caller_identity: str
+    source_ip: str
+    operation: str
+    configuration_set: str | None
+    tags: Mapping[str, Sequence[str]]
+    common_headers: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class NewRecipient:
+    message_id: str
+    account_id: str
+    region: str
+    address: str
+    domain: str
+    accepted_at: float
+    simulator: SimulatorScenario | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    event_id: str
+    account_id: str
+    region: str
+    message_id: str | None
+    recipient: str | None
+    event_type: EventType
+    created_at: float
+    detail: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    event_id: str
+    event_type: EventType
+    created_at: float
+    recipient: str | None
+    message_id: str | None
+    detail: Mapping[str, Any]
+    mail: MailSummary | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueRecipient:
+    """A recipient claimed for delivery under a lease (`lease_token`)."""
+
+    recipient_id: int
+    lease_token: str
+    message_id: str
+    account_id: str
+    region: str
+    address: str
+    domain: str
+    attempts: int
+    accepted_at: float
+    simulator: SimulatorScenario | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageContent:
+    envelope_from: str
+    """The return-path domain part chosen at accept; the worker makes the per-recipient VERP address."""
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    recipient: DueRecipient
+    outcome: Outcome
+    finished_at: float
+    next_attempt_at: float | None
+    """For a transient failure: when to retry; None when the delivery time is used up (a bounce)."""
+    events: Sequence[NewEvent]
+
+
+# --- repositories ----------------------------------------------------------------------------------------
+
+
+class AccountRepository(Protocol):
+    def add_account(self, account_id: str, created_at: float, name: str) -> None: ...
+    def account_exists(self, account_id: str) -> bool: ...
+    def list_accounts(self) -> list[dict[str, Any]]: ...
+    def add_access_key(self, key: AccessKey, created_at: float) -> None: ...
+    def get_access_key(self, access_key_id: str) -> AccessKey | None: ...
+
+
+class SendingRepository(Protocol):
+    def lock_states(
+        self, keys: Iterable[tuple[str, str]], sandbox: SendingLimits, now: float
+    ) -> dict[tuple[str, str], SendingState]:
+        """Load (and lock, where the database can) the sending state of each (account, region),
+        creating sandbox state for pairs seen for the first time."""
+        ...
+
+    def expired_usage(self, account_id: str, region: str, after: int, through: int) -> int:
+        """Recipients counted in the seconds (after, through]."""
+        ...
+
+    def save_state(self, state: SendingState) -> None: ...
+    def add_usage(self, account_id: str, region: str, second: int, count: int) -> None: ...
+    def prune_usage(self, before: int) -> int: ...
+
+
+class IdentityRepository(Protocol):
+    def verified_names(self, account_id: str, region: str, names: Iterable[str]) -> frozenset[str]: ...
+    def add(self, identity: Identity) -> bool:
+        """False when it already exists."""
+        ...
+
+    def get(self, account_id: str, region: str, name: str) -> Identity | None: ...
+    def list(self, account_id: str, region: str) -> list[Identity]: ...
+    def delete(self, account_id: str, region: str, name: str) -> bool: ...
+    def set_status(
+        self, account_id: str, region: str, name: str, status: VerificationStatus, at: float
+    ) -> bool: ...
+
+
+class MessageRepository(Protocol):
+    def add_messages(self, messages: Sequence[NewMessage]) -> None: ...
+    def add_recipients(self, recipients: Sequence[NewRecipient]) -> None: ...
+    def claim_due(self, now: float, limit: int, lease_until: float, token: str) -> list[DueRecipient]: ...
+    def contents(self, message_ids: Iterable[str]) -> dict[str, MessageContent]: ...
+    def record_attempt(self, result: AttemptResult) -> bool:
+        """Apply an attempt's result if the lease still holds; False when another worker took over."""
+        ...
+
+    def mail_summaries(self, message_ids: Iterable[str]) -> dict[str, MailSummary]: ...
+    def queue_depth(self) -> int: ...
+
+
+class EventRepository(Protocol):
+    def add(self, events: Sequence[NewEvent]) -> None: ...
+    def list(
+        self,
+        account_id: str,
+        region: str | None = None,
+        message_id: str | None = None,
+        event_type: EventType | None = None,
+        limit: int = 100,
+    ) -> list[StoredEvent]: ...
+
+
+class AuditRepository(Protocol):
+    def record(
+        self, at: float, actor: str, action: str, account_id: str | None, region: str | None, detail: Any
+    ) -> None: ...
+
+
+class Transaction(Protocol):
+    accounts: AccountRepository
+    sending: SendingRepository
+    identities: IdentityRepository
+    messages: MessageRepository
+    events: EventRepository
+    audit: AuditRepository
+
+
+class Store(Protocol):
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """A write transaction: committed when the block ends normally, rolled back on an exception."""
+        ...
+
+    def read(self) -> AbstractContextManager[Transaction]:
+        """A read-only transaction."""
+        ...
+
+
+class SecretCipher(Protocol):
+    def encrypt(self, plaintext: str) -> str: ...
+    def decrypt(self, ciphertext: str) -> str: ...
+
+
+# --- delivery ----------------------------------------------------------------------------------------
+
+
+class Transport(Protocol):
+    async def deliver(self, envelope_from: str, recipient: str, domain: str, content: bytes) -> Outcome:
+        """One SMTP transaction for one recipient; connections are pooled by the transport."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,215 @@
+"""The delivery use case: claim due recipients, attempt each once, record what happened as events.
+
+At-least-once: a recipient is claimed under a lease; if this process dies the lease runs out and the
+recipient is claimed again. Results are written in batches; a result whose lease was lost is dropped so
+the bookkeeping happens once even when the delivery itself happened twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from postwarden.domain import ids
+from postwarden.domain.delivery import (
+    BounceSubType,
+    BounceType,
+    Delivered,
+    Outcome,
+    PermanentFailure,
+    RetryPolicy,
+    TransientFailure,
+)
+from postwarden.domain.events import (
+    EventType,
+    bounce_detail,
+    complaint_detail,
+    delivery_delay_detail,
+    delivery_detail,
+)
+from postwarden.domain.simulator import SimulatorScenario, simulated_outcome
+from postwarden.ports import AttemptResult, Clock, DueRecipient, MessageContent, NewEvent, Store, Transport
+
+log = logging.getLogger("postwarden.delivery")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    retry: RetryPolicy
+    reporting_mta: str
+    claim_batch: int = 256
+    max_in_flight: int = 512
+    lease_seconds: float = 300.0
+    poll_seconds: float = 0.5
+    flush_batch: int = 512
+
+
+def verp_address(message_id: str, recipient_id: int, domain: str) -> str:
+    """The envelope sender for one recipient: a bounce to it names the message and the recipient."""
+    return f"{message_id}-{recipient_id}@{domain}"
+
+
+class DeliveryWorker:
+    def __init__(self, store: Store, transport: Transport, clock: Clock, settings: DeliverySettings) -> None:
+        self._store = store
+        self._transport = transport
+        self._clock = clock
+        self._settings = settings
+        self._wake = asyncio.Event()
+        self._results: asyncio.Queue[AttemptResult] = asyncio.Queue()
+        self._slots = asyncio.Semaphore(settings.max_in_flight)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._runners: list[asyncio.Task[None]] = []
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._runners = [
+            asyncio.create_task(self._claim_loop(), name="postwarden-claim"),
+            asyncio.create_task(self._record_loop(), name="postwarden-record"),
+        ]
+
+    async def stop(self) -> None:
+        for task in [*self._runners, *self._tasks]:
+            task.cancel()
+        await asyncio.gather(*self._runners, *self._tasks, return_exceptions=True)
+        await self._transport.close()
+
+    async def _claim_loop(self) -> None:
+        while True:
+            free = self._settings.max_in_flight - len(self._tasks)
+            claimed: list[tuple[DueRecipient, MessageContent]] = []
+            if free > 0:
+                try:
+                    claimed = await asyncio.to_thread(self._claim, min(free, self._settings.claim_batch))
+                except Exception:
+                    log.exception("claiming due recipients failed; retrying")
+            for due, content in claimed:
+                await self._slots.acquire()
+                task = asyncio.create_task(self._attempt(due, content))
+                self._tasks.add(task)
+                task.add_done_callback(self._done)
+            if len(claimed) < self._settings.claim_batch or free <= 0:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._settings.poll_seconds)
+                except TimeoutError:
+                    pass
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._slots.release()
+        if len(self._tasks) < self._settings.max_in_flight // 2:
+            self._wake.set()
+
+    def _claim(self, limit: int) -> list[tuple[DueRecipient, MessageContent]]:
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            due = tx.messages.claim_due(now, limit, now + self._settings.lease_seconds, str(uuid.uuid4()))
+            if not due:
+                return []
+            contents = tx.messages.contents(r.message_id for r in due)
+        return [(r, contents[r.message_id]) for r in due if r.message_id in contents]
+
+    async def _attempt(self, due: DueRecipient, content: MessageContent) -> None:
+        if due.simulator is not None:
+            outcome = simulated_outcome(due.simulator)
+        else:
+            sender = verp_address(due.message_id, due.recipient_id, content.envelope_from)
+            try:
+                outcome = await self._transport.deliver(sender, due.address, due.domain, content.content)
+            except Exception as error:  # a transport bug must not lose the recipient: retry it
+                log.exception("transport failed for recipient %s", due.recipient_id)
+                outcome = TransientFailure(f"internal error: {type(error).__name__}")
+        await self._results.put(self.result_for(due, outcome))
+
+    def result_for(self, due: DueRecipient, outcome: Outcome) -> AttemptResult:
+        now = self._clock.now()
+        mta = self._settings.reporting_mta
+        next_at: float | None = None
+        events: list[tuple[EventType, dict[str, object]]] = []
+        if isinstance(outcome, Delivered):
+            detail = delivery_detail(due.address, now, due.accepted_at, outcome.reply, mta, outcome.remote_mta_ip)
+            events.append((EventType.DELIVERY, detail))
+            if due.simulator is SimulatorScenario.COMPLAINT:
+                feedback = ids.message_id(due.region, int(now * 1000), str(uuid.uuid4()))
+                user_agent = "Amazon SES Mailbox Simulator"
+                events.append((EventType.COMPLAINT, complaint_detail(due.address, now, feedback, user_agent)))
+        elif isinstance(outcome, TransientFailure):
+            next_at = self._settings.retry.next_attempt(due.attempts + 1, due.accepted_at, now)
+            if next_at is not None:
+                expiration = due.accepted_at + self._settings.retry.max_delivery_seconds
+                detail = delivery_delay_detail(
+                    due.address, now, expiration, mta, outcome.description, outcome.reply, outcome.remote_mta_ip
+                )
+                events.append((EventType.DELIVERY_DELAY, detail))
+            else:
+                events.append(
+                    self._bounce(due, now, BounceType.TRANSIENT, BounceSubType.GENERAL, outcome.description, outcome)
+                )
+        else:
+            events.append(
+                self._bounce(due, now, outcome.bounce_type, outcome.bounce_sub_type, outcome.description, outcome)
+            )
+        return AttemptResult(
+            recipient=due,
+            outcome=outcome,
+            finished_at=now,
+            next_attempt_at=next_at,
+            events=[
+                NewEvent(str(uuid.uuid4()), due.account_id, due.region, due.message_id, due.address, kind, now, d)
+                for kind, d in events
+            ],
+        )
+
+    def _bounce(
+        self,
+        due: DueRecipient,
+        now: float,
+        bounce_type: BounceType,
+        sub_type: BounceSubType,
+        description: str,
+        outcome: PermanentFailure | TransientFailure,
+    ) -> tuple[EventType, dict[str, object]]:
+        feedback = ids.message_id(due.region, int(now * 1000), str(uuid.uuid4()))
+        detail = bounce_detail(
+            due.address,
+            now,
+            feedback,
+            bounce_type,
+            sub_type,
+            self._settings.reporting_mta,
+            outcome.reply,
+            description,
+            outcome.remote_mta_ip,
+        )
+        return EventType.BOUNCE, detail
+
+    async def _record_loop(self) -> None:
+        while True:
+            batch = [await self._results.get()]
+            while len(batch) < self._settings.flush_batch and not self._results.empty():
+                batch.append(self._results.get_nowait())
+            while True:
+                try:
+                    await asyncio.to_thread(self.record, batch)
+                    break
+                except Exception:  # the database is unavailable: keep the results and try again
+                    log.exception("recording %d delivery results failed; retrying", len(batch))
+                    await asyncio.sleep(1.0)
+
+    def record(self, batch: Sequence[AttemptResult]) -> None:
+        with self._store.transaction() as tx:
+            events: list[NewEvent] = []
+            for result in batch:
+                if tx.messages.record_attempt(result):
+                    events.extend(result.events)
+            tx.events.add(events)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)

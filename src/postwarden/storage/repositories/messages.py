@@ -1,0 +1,166 @@
+"""Accepted messages, their recipients, and the delivery queue those recipients form.
+
+A recipient is due when `status = 'queued'` and `next_attempt_at <= now`. Claiming it moves
+`next_attempt_at` to the end of the lease and stamps a lease token: if the worker dies, the recipient
+simply becomes due again when the lease runs out, and a late answer from the old worker is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection, func, insert, select, text, update
+
+from postwarden.domain.delivery import Delivered, PermanentFailure, RecipientStatus, TransientFailure
+from postwarden.domain.events import MailSummary
+from postwarden.domain.simulator import SimulatorScenario
+from postwarden.ports import AttemptResult, DueRecipient, MessageContent, NewMessage, NewRecipient
+from postwarden.storage.tables import messages, recipients
+
+_CLAIM = (
+    "UPDATE recipients SET next_attempt_at = :lease_until, lease_token = :token "
+    "WHERE recipient_id IN (SELECT recipient_id FROM recipients WHERE status = 'queued' "
+    "AND next_attempt_at <= :now ORDER BY next_attempt_at LIMIT :limit{lock}) "
+    "RETURNING recipient_id, message_id, account_id, region, address, domain, attempts, accepted_at, simulator"
+)
+
+
+class SqlMessageRepository:
+    def __init__(self, connection: Connection, *, skip_locked: bool) -> None:
+        self._c = connection
+        self._claim = text(_CLAIM.format(lock=" FOR UPDATE SKIP LOCKED" if skip_locked else ""))
+
+    def add_messages(self, batch: Sequence[NewMessage]) -> None:
+        if not batch:
+            return
+        rows = [
+            {
+                "message_id": m.message_id,
+                "account_id": m.account_id,
+                "region": m.region,
+                "created_at": m.created_at,
+                "source": m.source,
+                "envelope_from": m.envelope_from,
+                "destination": json.dumps(list(m.destination)),
+                "content": m.content,
+                "caller_identity": m.caller_identity,
+                "source_ip": m.source_ip,
+                "operation": m.operation,
+                "configuration_set": m.configuration_set,
+                "tags": json.dumps({k: list(v) for k, v in m.tags.items()}),
+                "common_headers": json.dumps(dict(m.common_headers)),
+            }
+            for m in batch
+        ]
+        self._c.execute(insert(messages), rows)
+
+    def add_recipients(self, batch: Sequence[NewRecipient]) -> None:
+        if not batch:
+            return
+        rows = [
+            {
+                "message_id": r.message_id,
+                "account_id": r.account_id,
+                "region": r.region,
+                "address": r.address,
+                "domain": r.domain,
+                "status": RecipientStatus.QUEUED.value,
+                "attempts": 0,
+                "accepted_at": r.accepted_at,
+                "next_attempt_at": r.accepted_at,
+                "simulator": r.simulator.value if r.simulator else None,
+                "updated_at": r.accepted_at,
+            }
+            for r in batch
+        ]
+        self._c.execute(insert(recipients), rows)
+
+    def claim_due(self, now: float, limit: int, lease_until: float, token: str) -> list[DueRecipient]:
+        params = {"now": now, "limit": limit, "lease_until": lease_until, "token": token}
+        rows = self._c.execute(self._claim, params).mappings().all()
+        claimed = [
+            DueRecipient(
+                recipient_id=row["recipient_id"],
+                lease_token=token,
+                message_id=row["message_id"],
+                account_id=row["account_id"],
+                region=row["region"],
+                address=row["address"],
+                domain=row["domain"],
+                attempts=row["attempts"],
+                accepted_at=row["accepted_at"],
+                simulator=SimulatorScenario(row["simulator"]) if row["simulator"] else None,
+            )
+            for row in rows
+        ]
+        claimed.sort(key=lambda r: r.recipient_id)
+        return claimed
+
+    def contents(self, message_ids: Iterable[str]) -> dict[str, MessageContent]:
+        wanted = list(set(message_ids))
+        query = select(messages.c.message_id, messages.c.envelope_from, messages.c.content).where(
+            messages.c.message_id.in_(wanted)
+        )
+        return {row[0]: MessageContent(row[1], bytes(row[2])) for row in self._c.execute(query)}
+
+    def record_attempt(self, result: AttemptResult) -> bool:
+        outcome = result.outcome
+        values: dict[str, object] = {
+            "attempts": result.recipient.attempts + 1,
+            "updated_at": result.finished_at,
+            "lease_token": None,
+        }
+        if isinstance(outcome, Delivered):
+            values.update(status=RecipientStatus.DELIVERED.value, last_reply=str(outcome.reply))
+        elif isinstance(outcome, TransientFailure) and result.next_attempt_at is not None:
+            values.update(next_attempt_at=result.next_attempt_at, last_reply=outcome.description)
+        else:
+            assert isinstance(outcome, (PermanentFailure, TransientFailure))
+            values.update(status=RecipientStatus.BOUNCED.value, last_reply=outcome.description)
+        statement = (
+            update(recipients)
+            .where(
+                recipients.c.recipient_id == result.recipient.recipient_id,
+                recipients.c.lease_token == result.recipient.lease_token,
+            )
+            .values(values)
+        )
+        return bool(self._c.execute(statement).rowcount)
+
+    def mail_summaries(self, message_ids: Iterable[str]) -> dict[str, MailSummary]:
+        wanted = list(set(message_ids))
+        query = select(
+            messages.c.message_id,
+            messages.c.created_at,
+            messages.c.source,
+            messages.c.account_id,
+            messages.c.region,
+            messages.c.destination,
+            messages.c.caller_identity,
+            messages.c.source_ip,
+            messages.c.tags,
+            messages.c.common_headers,
+            messages.c.operation,
+        ).where(messages.c.message_id.in_(wanted))
+        found: dict[str, MailSummary] = {}
+        for row in self._c.execute(query).mappings():
+            tags = json.loads(row["tags"])
+            tags.setdefault("ses:operation", [row["operation"]])
+            found[row["message_id"]] = MailSummary(
+                message_id=row["message_id"],
+                timestamp=row["created_at"],
+                source=row["source"],
+                sending_account_id=row["account_id"],
+                region=row["region"],
+                destination=json.loads(row["destination"]),
+                caller_identity=row["caller_identity"],
+                source_ip=row["source_ip"],
+                tags=tags,
+                common_headers=json.loads(row["common_headers"]),
+            )
+        return found
+
+    def queue_depth(self) -> int:
+        query = select(func.count()).select_from(recipients).where(recipients.c.status == "queued")
+        return int(self._c.execute(query).scalar_one())

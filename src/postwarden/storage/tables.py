@@ -1,0 +1,147 @@
+"""The schema. Times are epoch seconds (double precision) everywhere; the migrations mirror this file."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("created_at", Float, nullable=False),
+)
+
+access_keys = Table(
+    "access_keys",
+    metadata,
+    Column("access_key_id", String(32), primary_key=True),
+    Column("account_id", String(12), nullable=False, index=True),
+    Column("secret_ciphertext", Text, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", Float, nullable=False),
+)
+
+sending_states = Table(
+    "sending_states",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("production_access", Boolean, nullable=False),
+    Column("max_24_hour_send", BigInteger, nullable=False),
+    Column("max_send_rate", Float, nullable=False),
+    Column("sending_enabled", Boolean, nullable=False),
+    Column("enforcement_status", String(16), nullable=False),
+    Column("sent_last_24h", BigInteger, nullable=False),
+    Column("counted_through", BigInteger, nullable=False),
+    Column("rate_tokens", Float, nullable=False),
+    Column("rate_updated_at", Float, nullable=False),
+)
+
+quota_usage = Table(
+    "quota_usage",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("second", BigInteger, primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("name", String(320), primary_key=True),
+    Column("identity_type", String(16), nullable=False),
+    Column("verification_status", String(20), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("verified_at", Float),
+    Column("tags", Text, nullable=False, server_default="{}"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("message_id", String(80), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("envelope_from", Text, nullable=False),
+    Column("destination", Text, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("caller_identity", String(64), nullable=False),
+    Column("source_ip", String(64), nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("configuration_set", String(64)),
+    Column("tags", Text, nullable=False),
+    Column("common_headers", Text, nullable=False),
+)
+
+recipients = Table(
+    "recipients",
+    metadata,
+    Column("recipient_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("message_id", String(80), nullable=False, index=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("address", Text, nullable=False),
+    Column("domain", String(255), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("accepted_at", Float, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("lease_token", String(36)),
+    Column("simulator", String(20)),
+    Column("last_reply", Text),
+    Column("updated_at", Float, nullable=False),
+)
+Index(
+    "ix_recipients_due",
+    recipients.c.next_attempt_at,
+    sqlite_where=recipients.c.status == "queued",
+    postgresql_where=recipients.c.status == "queued",
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("message_id", String(80)),
+    Column("recipient", Text),
+    Column("event_type", String(20), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("detail", Text, nullable=False),
+)
+Index("ix_events_account_time", events.c.account_id, events.c.region, events.c.created_at)
+Index("ix_events_message", events.c.message_id)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("entry_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("created_at", Float, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("account_id", String(12)),
+    Column("region", String(32)),
+    Column("detail", Text, nullable=False),
+)

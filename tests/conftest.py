@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.mta import RemoteMta
+from tests.support.service import (
+    Service,
+    create_postgres_database,
+    drop_postgres_database,
+    postgres_available,
+)
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+def require_postgres() -> None:
+    if postgres_available():
+        return
+    if os.environ.get("POSTWARDEN_TEST_REQUIRE_POSTGRES") == "1":
+        pytest.fail("PostgreSQL is required (POSTWARDEN_TEST_REQUIRE_POSTGRES=1) but unreachable")
+    pytest.skip("PostgreSQL is not reachable")
+
+
+@pytest.fixture(scope="module")
+def mta() -> Iterator[RemoteMta]:
+    with RemoteMta() as server:
+        yield server
+
+
+def start_service(backend: str, data_dir: Path, relay: str, **settings: object) -> tuple[Service, str]:
+    url = create_postgres_database() if backend == "postgres" else ""
+    service = Service(data_dir, relay=relay, database_url=url, **settings)
+    return service.start(), url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mta: RemoteMta) -> Iterator[Service]:
+    backend: str = request.param
+    if backend == "postgres":
+        require_postgres()
+    running, url = start_service(backend, tmp_path_factory.mktemp(f"pw-{backend}"), mta.relay)
+    yield running
+    running.stop()
+    if url:
+        drop_postgres_database(url)
