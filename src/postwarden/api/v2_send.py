@@ -10,11 +10,13 @@ from postwarden.api.errors import ApiError, bad_request, not_found, v2_error_for
 from postwarden.domain.addresses import EmailAddress
 from postwarden.mail import (
     MAX_MESSAGE_BYTES_V2,
+    SES_REMOVED_HEADERS,
     Address,
     Attachment,
     InvalidAddressError,
     MailError,
     build_simple_message,
+    format_date,
     inspect_raw_message,
     parse_address,
     rewrite_headers,
@@ -23,17 +25,6 @@ from postwarden.ports import Clock
 from postwarden.services.send import OutgoingMessage, SendService
 
 MAX_RECIPIENTS = 50
-
-# SES reads these from a raw message and removes them before sending.
-SES_CONTROL_HEADERS = (
-    "X-SES-SOURCE-ARN",
-    "X-SES-FROM-ARN",
-    "X-SES-RETURN-PATH-ARN",
-    "X-SES-CONFIGURATION-SET",
-    "X-SES-MESSAGE-TAGS",
-    "X-SES-LIST-MANAGEMENT-OPTIONS",
-    "Bcc",
-)
 
 
 class SendHandlers:
@@ -128,17 +119,19 @@ class SendHandlers:
             recipients = [*info.to, *info.cc, *info.bcc]
         _check_count(recipients)
         source = parse_address(params["FromEmailAddress"]) if params.get("FromEmailAddress") else None
-        header_senders = [*info.from_, *([info.sender] if info.sender else [])]
+        header_senders = [*info.from_addresses, *info.sender]
         if source is None:
+            if not header_senders:
+                raise bad_request("The message has no From header and no FromEmailAddress was given.")
             source = header_senders[0]
         senders = tuple(dict.fromkeys([source, *header_senders]))
         content = rewrite_headers(
             data,
-            remove=SES_CONTROL_HEADERS + ("Message-ID", "Date"),
-            set_headers=[("Message-ID", header_id), ("Date", _rfc5322(date))],
+            remove=SES_REMOVED_HEADERS,
+            set_headers=[("Message-ID", header_id), ("Date", format_date(date))],
         )
         common: dict[str, Any] = {
-            "from": [a.original for a in info.from_],
+            "from": [a.original for a in info.from_addresses],
             "to": [a.original for a in info.to],
             "messageId": header_id,
             "subject": info.subject or "",
@@ -199,17 +192,12 @@ def _domain_address(address: Address) -> EmailAddress:
 
 def _attachment(spec: dict[str, Any]) -> Attachment:
     return Attachment(
-        content=spec["RawContent"],
+        raw_content=spec["RawContent"],
         file_name=spec["FileName"],
-        disposition=spec.get("ContentDisposition"),
+        content_disposition=spec.get("ContentDisposition") or "ATTACHMENT",
         content_type=spec.get("ContentType"),
         content_id=spec.get("ContentId"),
-        transfer_encoding=spec.get("ContentTransferEncoding"),
-        description=spec.get("ContentDescription"),
+        content_transfer_encoding=spec.get("ContentTransferEncoding"),
+        content_description=spec.get("ContentDescription"),
     )
 
-
-def _rfc5322(moment: datetime) -> str:
-    from email.utils import format_datetime
-
-    return format_datetime(moment)
