@@ -44,6 +44,7 @@ SENDER_DOMAIN = "example.com"
 SENDER = f"sender@{SENDER_DOMAIN}"
 RECIPIENT = "rcpt{i}@example.net"
 RSS_INTERVAL = 0.1
+QUIET_CORES = 0.25  # the machine counts as quiet when other processes keep less than this busy
 LOG_PROBLEM_MARKERS = ("ERROR", "CRITICAL", "Traceback", "Exception")
 MAX_LOG_SAMPLES = 5
 
@@ -60,6 +61,7 @@ class Options:
     sqlite_synchronous: str
     moto_command: str
     keep_temp: bool
+    quiet_wait: float
 
 
 # --- processes -----------------------------------------------------------------------------------------
@@ -153,44 +155,83 @@ def count_log_lines(path: Path) -> int:
         return sum(1 for _ in log)
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores of the machine have spent not idle since boot."""
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+
+def process_cpu_seconds(process: psutil.Process) -> float:
+    with contextlib.suppress(psutil.Error):
+        return float(sum(process.cpu_times()[:2]))
+    return 0.0
+
+
+def background_cores(seconds: float = 1.0) -> float:
+    """How many cores the machine kept busy, on average, over the next `seconds`."""
+    before = machine_busy_seconds()
+    time.sleep(seconds)
+    return (machine_busy_seconds() - before) / seconds
+
+
+def wait_for_quiet_machine(max_wait: float, threshold: float = QUIET_CORES) -> float:
+    """Wait (at most `max_wait` seconds) until other processes use less than `threshold` cores; returns
+    the last measurement, so the report can say how busy the machine was when the run started."""
+    deadline = time.monotonic() + max_wait
+    busy = background_cores()
+    while busy > threshold and time.monotonic() < deadline:
+        busy = background_cores()
+    return round(busy, 2)
+
+
 class ResourceSampler:
-    """Samples a process tree's RSS every RSS_INTERVAL seconds on a thread; keeps the peak and CPU time."""
+    """Every RSS_INTERVAL seconds on a thread: the server's RSS (peak kept), and the CPU time used so far by
+    the server, by the other watched processes and by the whole machine (kept with a timestamp)."""
 
-    def __init__(self, pid: int) -> None:
-        self._process = psutil.Process(pid)
+    def __init__(self, server_pid: int, others: Mapping[str, int] | None = None) -> None:
+        self._server = psutil.Process(server_pid)
+        self._watched = {"server": self._server, **{n: psutil.Process(p) for n, p in (others or {}).items()}}
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
-        self.peak_rss_bytes = 0
+        self._thread = threading.Thread(target=self._run, name="resource-sampler", daemon=True)
         self.idle_rss_bytes = self._rss()
-        self._cpu_start = self._cpu_seconds()
-        self.cpu_seconds = 0.0
-
-    def _tree(self) -> list[psutil.Process]:
-        return [self._process, *self._process.children(recursive=True)]
+        self.peak_rss_bytes = self.idle_rss_bytes
+        self.samples: list[tuple[float, dict[str, float]]] = []
 
     def _rss(self) -> int:
         with contextlib.suppress(psutil.Error):
-            return sum(p.memory_info().rss for p in self._tree())
+            tree = [self._server, *self._server.children(recursive=True)]
+            return sum(p.memory_info().rss for p in tree)
         return 0
 
-    def _cpu_seconds(self) -> float:
-        with contextlib.suppress(psutil.Error):
-            return sum(sum(p.cpu_times()[:2]) for p in self._tree())
-        return 0.0
+    def _sample(self) -> None:
+        self.peak_rss_bytes = max(self.peak_rss_bytes, self._rss())
+        cpu = {name: process_cpu_seconds(process) for name, process in self._watched.items()}
+        self.samples.append((time.time(), {**cpu, "machine": machine_busy_seconds()}))
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_rss_bytes = max(self.peak_rss_bytes, self._rss())
+            self._sample()
             self._stop.wait(RSS_INTERVAL)
 
     def __enter__(self) -> ResourceSampler:
+        self._sample()
         self._thread.start()
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.cpu_seconds = self._cpu_seconds() - self._cpu_start
         self._stop.set()
         self._thread.join(timeout=5)
+        self._sample()
+
+    def cpu_seconds(self, start: float | None = None, end: float | None = None) -> dict[str, float]:
+        """CPU seconds per watched name and "machine" between the samples nearest inside [start, end]."""
+        inside = [
+            s for s in self.samples if (start is None or s[0] >= start) and (end is None or s[0] <= end)
+        ]
+        if len(inside) < 2:
+            return {}
+        first, last = inside[0][1], inside[-1][1]
+        return {name: last[name] - first[name] for name in first} | {"seconds": inside[-1][0] - inside[0][0]}
 
 
 def megabytes(count: int) -> float:
@@ -257,11 +298,22 @@ def accept_summary(load: dict[str, Any], messages: int) -> dict[str, Any]:
     }
 
 
-def resource_summary(sampler: ResourceSampler) -> dict[str, Any]:
+def resource_summary(sampler: ResourceSampler, load: dict[str, Any]) -> dict[str, Any]:
+    """Memory, and CPU use while the requests were being sent: the server's, and that of processes outside
+    the benchmark (machine busy time minus server, sink and load generator), which skews the numbers."""
+    window = sampler.cpu_seconds(load["started_at"], load["finished_at"])
+    ours = window.get("server", 0.0) + window.get("sink", 0.0) + load["run_cpu_seconds"]
+    server_cpu = sampler.cpu_seconds().get("server", 0.0)
     return {
         "server_idle_rss_mb": megabytes(sampler.idle_rss_bytes),
         "server_peak_rss_mb": megabytes(sampler.peak_rss_bytes),
-        "server_cpu_seconds": round(sampler.cpu_seconds, 2),
+        "server_cpu_seconds": round(server_cpu, 2),
+        "server_cpu_ms_per_message": round(1000 * server_cpu / load["accepted"], 2)
+        if load["accepted"]
+        else None,
+        "send_window_server_cpu_seconds": round(window.get("server", 0.0), 2),
+        "send_window_sink_cpu_seconds": round(window.get("sink", 0.0), 2),
+        "send_window_background_cpu_seconds": round(max(0.0, window.get("machine", 0.0) - ours), 2),
     }
 
 
@@ -355,7 +407,8 @@ def run_postwarden(options: Options, workdir: Path) -> dict[str, Any]:
         wait_ready(sink, report_file.exists, options.startup_timeout)
         wait_ready(server, lambda: http_ok(http_port, "/health"), options.startup_timeout)
         target = create_sender_account(env)
-        with ResourceSampler(server.pid) as sampler:
+        busy_before = wait_for_quiet_machine(options.quiet_wait)
+        with ResourceSampler(server.pid, {"sink": sink.pid}) as sampler:
             load = run_loadgen(target, messages, options)
             sink_report = wait_for_delivery(report_file, load["accepted"], options.delivery_timeout, server)
         server_alive = server.alive()
@@ -366,7 +419,8 @@ def run_postwarden(options: Options, workdir: Path) -> dict[str, Any]:
         "sqlite_synchronous": options.sqlite_synchronous or "default",
         **accept_summary(load, messages),
         **delivery_summary(sink_report, load),
-        **resource_summary(sampler),
+        **resource_summary(sampler, load),
+        "busy_cores_before_run": busy_before,
         "server_alive_after_run": server_alive,
         "server_log_lines": count_log_lines(workdir / "server.log"),
         "server_log_problems": log_problems(workdir / "server.log"),
@@ -409,13 +463,15 @@ def run_moto(options: Options, workdir: Path) -> dict[str, Any]:
     with managed("moto", moto_command(options, port), os.environ, workdir / "moto.log") as server:
         wait_ready(server, lambda: port_open(port), options.startup_timeout)
         verify_moto_sender(endpoint, target)
+        busy_before = wait_for_quiet_machine(options.quiet_wait)
         with ResourceSampler(server.pid) as sampler:
             load = run_loadgen(target, messages, options)
     return {
         "target": "moto",
         "api": options.api,
         **accept_summary(load, messages),
-        **resource_summary(sampler),
+        **resource_summary(sampler, load),
+        "busy_cores_before_run": busy_before,
     }
 
 
@@ -425,6 +481,7 @@ ROWS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
     ("messages sent", lambda r: r["messages"]),
     ("concurrency", lambda r: r["concurrency"]),
     ("accepted (HTTP 200)", lambda r: r["accepted"]),
+    ("sending time s", lambda r: r["accept_wall_seconds"]),
     ("accepted/s", lambda r: r["accepted_per_second"]),
     ("accept p50 ms", lambda r: r["latency_ms"]["p50"]),
     ("accept p90 ms", lambda r: r["latency_ms"]["p90"]),
@@ -435,8 +492,13 @@ ROWS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
     ("delivery lag after last accept s", lambda r: r.get("delivery_lag_seconds", "-")),
     ("server idle RSS MB", lambda r: r["server_idle_rss_mb"]),
     ("server peak RSS MB", lambda r: r["server_peak_rss_mb"]),
-    ("server CPU s", lambda r: r["server_cpu_seconds"]),
-    ("loadgen CPU s during the run", lambda r: r["loadgen_cpu_seconds"]),
+    ("server CPU s (whole run)", lambda r: r["server_cpu_seconds"]),
+    ("server CPU ms per accepted message", lambda r: r["server_cpu_ms_per_message"]),
+    ("while sending: server CPU s", lambda r: r["send_window_server_cpu_seconds"]),
+    ("while sending: sink CPU s", lambda r: r["send_window_sink_cpu_seconds"]),
+    ("while sending: loadgen CPU s", lambda r: r["loadgen_cpu_seconds"]),
+    ("while sending: other processes CPU s", lambda r: r["send_window_background_cpu_seconds"]),
+    ("busy cores just before sending", lambda r: r["busy_cores_before_run"]),
 )
 
 
@@ -448,8 +510,17 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
         cells = ("-" if value(r) is None else str(value(r)) for r in results)
         lines.append(f"{label:<{label_width}}" + "".join(f"  {cell:>12}" for cell in cells))
     for result in results:
+        lines.append(_setup(result))
+    for result in results:
         lines += _problems(result)
     return "\n".join(lines)
+
+
+def _setup(result: dict[str, Any]) -> str:
+    text = f"{result['target']}: SES {result['api']} SendEmail (Simple content)"
+    if "database" in result:
+        text += f", database {result['database']}, sqlite synchronous {result['sqlite_synchronous']}"
+    return text
 
 
 def _problems(result: dict[str, Any]) -> list[str]:
@@ -499,6 +570,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--moto-command", default="", help="command that starts moto (default: moto_server)")
     parser.add_argument("--keep-temp", action="store_true", help="keep the data directory and logs")
+    parser.add_argument(
+        "--quiet-wait", type=float, default=20.0, help="wait up to this long for other processes to go quiet"
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     return parser
 
@@ -519,6 +593,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = Options(
         args.messages, args.concurrency, args.api, args.duration_limit, args.delivery_timeout,
         args.startup_timeout, args.database_url, args.sqlite_synchronous, args.moto_command, args.keep_temp,
+        args.quiet_wait,
     )  # fmt: skip
     targets = ["postwarden", "moto"] if args.target == "both" else [args.target]
     results: list[dict[str, Any]] = []

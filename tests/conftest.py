@@ -38,7 +38,9 @@ def start_service(backend: str, data_dir: Path, relay: str, **settings: object) 
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mta: RemoteMta) -> Iterator[Service]:
+def service(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mta: RemoteMta
+) -> Iterator[Service]:
     backend: str = request.param
     if backend == "postgres":
         require_postgres()

@@ -6,29 +6,21 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import uvicorn
-
-from postwarden.api.app import ApiApp
-from postwarden.api.credentials import CredentialCache, KnownKey
-from postwarden.api.model import ServiceModel
-from postwarden.api.sigv4 import SigV4Verifier
-from postwarden.api.v2_account import AccountHandlers
-from postwarden.api.v2_identities import IdentityHandlers
-from postwarden.api.v2_send import SendHandlers
 from postwarden.config import Settings
-from postwarden.delivery.mx import MxResolver, StaticRoutes
-from postwarden.delivery.smtp import SmtpSettings, SmtpTransport
-from postwarden.domain.delivery import RetryPolicy
 from postwarden.domain.model import SendingLimits
-from postwarden.domain.policy.send import PolicySettings
 from postwarden.services.accounts import AccountService, TierDefaults
-from postwarden.services.delivery import DeliverySettings, DeliveryWorker
 from postwarden.services.identities import IdentityService
-from postwarden.services.send import SendService, SendSettings
 from postwarden.storage.engine import make_engine, migrate
 from postwarden.storage.secrets import FernetCipher, load_or_create_key
 from postwarden.storage.store import SqlStore
+
+if TYPE_CHECKING:
+    from postwarden.api.app import ApiApp
+    from postwarden.delivery.mx import MxResolver, StaticRoutes
+    from postwarden.services.delivery import DeliveryWorker
+    from postwarden.services.send import SendService
 
 log = logging.getLogger("postwarden")
 
@@ -75,6 +67,20 @@ class Server:
 
 
 def build_server(settings: Settings) -> Server:
+    # Adapters are imported here, not at the top, so that operator commands start quickly.
+    from postwarden.api.app import ApiApp
+    from postwarden.api.credentials import CredentialCache, KnownKey
+    from postwarden.api.model import ServiceModel
+    from postwarden.api.sigv4 import SigV4Verifier
+    from postwarden.api.v2_account import AccountHandlers
+    from postwarden.api.v2_identities import IdentityHandlers
+    from postwarden.api.v2_send import SendHandlers
+    from postwarden.delivery.smtp import SmtpSettings, SmtpTransport
+    from postwarden.domain.delivery import RetryPolicy
+    from postwarden.domain.policy.send import PolicySettings
+    from postwarden.services.delivery import DeliverySettings, DeliveryWorker
+    from postwarden.services.send import SendService, SendSettings
+
     services = build_services(settings)
     clock = SystemClock()
     routes = _routes(settings)
@@ -128,6 +134,8 @@ def build_server(settings: Settings) -> Server:
 
 
 def _routes(settings: Settings) -> MxResolver | StaticRoutes:
+    from postwarden.delivery.mx import MxResolver, StaticRoutes
+
     if settings.relay:
         host, _, port = settings.relay.rpartition(":")
         return StaticRoutes(host or "127.0.0.1", int(port))
@@ -138,9 +146,11 @@ def _routes(settings: Settings) -> MxResolver | StaticRoutes:
 
 
 async def serve(settings: Settings) -> None:
+    import uvicorn
+
     server = build_server(settings)
     await server.sender.start()
-    await server.worker.start()
+    await server.worker.start(sole_worker=server.services.store.engine.dialect.name == "sqlite")
     config = uvicorn.Config(
         server.app,
         host=settings.http_host,

@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     sending.add_argument("--reason", default="", help="recorded in the audit log")
     sending.set_defaults(run=_accounts_set_sending)
 
-    identities = commands.add_parser("identities", help="manage identities").add_subparsers(title="identities")
+    identities = commands.add_parser("identities", help="manage identities").add_subparsers(
+        title="identities"
+    )
     verify = identities.add_parser(
         "verify", parents=[common], help="operator override: mark an address or domain verified"
     )
@@ -226,14 +228,12 @@ def _events(settings: Settings, args: argparse.Namespace) -> int:
             documents.append(render(event.event_type, event.mail, event.detail))
         else:
             documents.append({"eventType": event.event_type.value, "detail": dict(event.detail)})
-    lines: list[str] = []
-    for event, document in zip(found, documents, strict=True):
-        lines.append(f"{event.created_at:.3f} {event.event_type.value:<13} {event.recipient or ''} {event.message_id or ''}")
+    lines = [
+        f"{e.created_at:.3f} {e.event_type.value:<13} {e.recipient or ''} {e.message_id or ''}" for e in found
+    ]
     _emit(args, documents, "\n".join(lines) or "no events")
     return 0
 
-
-Runner = Callable[[Settings, argparse.Namespace], int]
 
 if __name__ == "__main__":
     raise SystemExit(main())

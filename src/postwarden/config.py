@@ -25,13 +25,17 @@ def _setting(default: Any, doc: str) -> Any:
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path = _setting(Path("postwarden-data"), "Directory for the SQLite database and the server key.")
+    data_dir: Path = _setting(
+        Path("postwarden-data"), "Directory for the SQLite database and the server key."
+    )
     database_url: str = _setting(
         "", "SQLAlchemy URL. Empty: SQLite at DATA_DIR/postwarden.db. PostgreSQL: postgresql+psycopg://…"
     )
     http_host: str = _setting("127.0.0.1", "Address the SES API listens on.")
     http_port: int = _setting(8787, "Port the SES API listens on.")
-    relay: str = _setting("", "host:port of a smarthost that receives all outbound mail. Empty: deliver by MX.")
+    relay: str = _setting(
+        "", "host:port of a smarthost that receives all outbound mail. Empty: deliver by MX."
+    )
     dns_resolver: str = _setting("", "host:port of the DNS resolver for MX look-ups. Empty: the system's.")
     regions: str = _setting(DEFAULT_REGIONS, "Comma-separated regions that requests may be signed for.")
     hostname: str = _setting("postwarden.localhost", "This server's name: HELO, reporting MTA, Message-ID.")
@@ -50,7 +54,9 @@ class Settings:
     delivery_max_in_flight: int = _setting(512, "Delivery attempts in progress at once per process.")
     max_connections_per_destination: int = _setting(16, "SMTP connections at once to one destination.")
     sqlite_synchronous: str = _setting("FULL", "SQLite PRAGMA synchronous: FULL (durable) or NORMAL.")
-    secret_key: str = _setting("", "Fernet key for secrets at rest. Empty: DATA_DIR/server.key, created once.")
+    secret_key: str = _setting(
+        "", "Fernet key for secrets at rest. Empty: DATA_DIR/server.key, created once."
+    )
     log_level: str = _setting("INFO", "Logging level.")
 
     @property
@@ -69,7 +75,9 @@ class Settings:
     def load(cls, config_file: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
         environ = os.environ if environ is None else environ
         settings = cls()
-        path = config_file or (Path(environ["POSTWARDEN_CONFIG"]) if environ.get("POSTWARDEN_CONFIG") else None)
+        path = config_file or (
+            Path(environ["POSTWARDEN_CONFIG"]) if environ.get("POSTWARDEN_CONFIG") else None
+        )
         if path is not None:
             with path.open("rb") as handle:
                 settings = settings.merged(tomllib.load(handle), source=str(path))

@@ -1,7 +1,8 @@
-"""A real SMTP server (aiosmtpd) standing in for the remote MTA; it can be told what to answer per recipient."""
+"""A real SMTP server (aiosmtpd) standing in for the remote MTA, told what to answer per recipient."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import defaultdict, deque
@@ -32,6 +33,8 @@ class _Handler:
         return reply
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self._mta.data_delay:
+            await asyncio.sleep(self._mta.data_delay)
         for rcpt in envelope.rcpt_tos:
             self._mta.record(Received(str(envelope.mail_from), rcpt, bytes(envelope.original_content or b"")))
         return "250 2.0.0 Ok: queued as test"
@@ -40,7 +43,8 @@ class _Handler:
 class RemoteMta:
     """Answers 250 unless told otherwise: `answer(rcpt, "451 4.3.0 later", "250 ok")` scripts the replies."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, data_delay: float = 0.0) -> None:
+        self.data_delay = data_delay
         self._lock = threading.Lock()
         self._scripts: dict[str, deque[str]] = defaultdict(deque)
         self._permanent: dict[str, str] = {}

@@ -76,6 +76,7 @@ class Service:
         for key, value in settings.items():
             self.env[f"POSTWARDEN_{key.upper()}"] = str(value)
         self.process: subprocess.Popen[bytes] | None = None
+        self._store: Any = None
         self.endpoint = f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> Service:
@@ -102,6 +103,9 @@ class Service:
             self.process = None
 
     def stop(self) -> None:
+        if self._store is not None:
+            self._store.dispose()
+            self._store = None
         if self.process is not None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -144,11 +148,27 @@ class Service:
         )
 
     def events(self, account: Account, **filters: str) -> list[dict[str, Any]]:
-        args = ["events", account.account_id]
-        for key, value in filters.items():
-            args += [f"--{key.replace('_', '-')}", value]
-        result: list[dict[str, Any]] = self.cli(*args)
-        return result
+        """The account's events as SES documents, read from the service's database (the CLI's view)."""
+        from postwarden.domain.events import EventType, render
+
+        kind = EventType(filters["type"]) if "type" in filters else None
+        with self.store().read() as tx:
+            found = tx.events.list(account.account_id, None, filters.get("message_id"), kind, 1000)
+        return [
+            render(e.event_type, e.mail, e.detail)
+            if e.mail
+            else {"eventType": e.event_type.value, **e.detail}
+            for e in found
+        ]
+
+    def store(self) -> Any:
+        if self._store is None:
+            from postwarden.storage.engine import make_engine
+            from postwarden.storage.store import SqlStore
+
+            url = self.env["POSTWARDEN_DATABASE_URL"] or f"sqlite:///{self.data_dir / 'postwarden.db'}"
+            self._store = SqlStore(make_engine(url, pool_size=2))
+        return self._store
 
     def wait_for_events(
         self, account: Account, event_type: str, count: int, timeout: float = 20.0, **filters: str

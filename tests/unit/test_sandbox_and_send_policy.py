@@ -41,7 +41,11 @@ def attempt(sender: str, *recipients: str) -> SendAttempt:
 
 def test_sandbox_refuses_unverified_recipients_with_ses_text() -> None:
     verdict = decide(
-        state(), attempt("me@example.com", "a@other.com", "Bob <b@other.com>"), verified("example.com"), 1.0, SETTINGS
+        state(),
+        attempt("me@example.com", "a@other.com", "Bob <b@other.com>"),
+        verified("example.com"),
+        1.0,
+        SETTINGS,
     )
     assert not verdict.decision.allowed
     assert verdict.decision.rule is Rule.IDENTITY_NOT_VERIFIED
@@ -80,14 +84,18 @@ def test_subdomains_and_addresses_inherit_verification_from_the_parent_domain() 
 
 
 def test_a_verified_address_does_not_verify_its_domain() -> None:
-    verdict = decide(state(), attempt("me@example.com", "you@example.com"), verified("me@example.com"), 1.0, SETTINGS)
+    verdict = decide(
+        state(), attempt("me@example.com", "you@example.com"), verified("me@example.com"), 1.0, SETTINGS
+    )
     assert not verdict.decision.allowed
     assert verdict.decision.failed_identities == ("you@example.com",)
 
 
 def test_production_sends_to_anyone_but_still_checks_the_sender() -> None:
     prod = state(production_access=True, limits=SendingLimits(50_000, 14.0))
-    assert decide(prod, attempt("me@example.com", "x@any.org"), verified("example.com"), 1.0, SETTINGS).decision.allowed
+    assert decide(
+        prod, attempt("me@example.com", "x@any.org"), verified("example.com"), 1.0, SETTINGS
+    ).decision.allowed
     refused = decide(prod, attempt("me@unverified.org", "x@any.org"), verified("example.com"), 1.0, SETTINGS)
     assert refused.decision.failed_identities == ("me@unverified.org",)
 
@@ -101,7 +109,9 @@ def test_many_failures_end_with_an_ellipsis() -> None:
 
 def test_daily_quota_refuses_once_the_quota_is_used() -> None:
     full = state(usage=DailyUsage(200, 0))
-    verdict = decide(full, attempt("me@example.com", "me@example.com"), verified("example.com"), 1.0, SETTINGS)
+    verdict = decide(
+        full, attempt("me@example.com", "me@example.com"), verified("example.com"), 1.0, SETTINGS
+    )
     assert verdict.decision.rule is Rule.DAILY_QUOTA
     assert verdict.decision.message == "Daily message quota exceeded."
     assert verdict.decision.measured == 200 and verdict.decision.limit == 200
@@ -120,7 +130,13 @@ def test_simulator_mail_does_not_count_against_the_daily_quota_but_does_against_
 
 def test_accepted_send_counts_each_recipient() -> None:
     prod = state(production_access=True, limits=SendingLimits(1000, 100.0))
-    verdict = decide(prod, attempt("me@example.com", "a@x.org", "b@x.org", "c@x.org"), verified("example.com"), 1.0, SETTINGS)
+    verdict = decide(
+        prod,
+        attempt("me@example.com", "a@x.org", "b@x.org", "c@x.org"),
+        verified("example.com"),
+        1.0,
+        SETTINGS,
+    )
     assert verdict.state.usage.sent_last_24h == 3
     assert verdict.state.bucket.tokens == 97.0
 
@@ -138,7 +154,9 @@ def test_accepted_send_counts_each_recipient() -> None:
     ],
 )
 def test_paused_and_disabled_accounts(changes: dict[str, object], rule: Rule, message: str) -> None:
-    verdict = decide(state(**changes), attempt("me@example.com", "me@example.com"), verified("example.com"), 1.0, SETTINGS)
+    verdict = decide(
+        state(**changes), attempt("me@example.com", "me@example.com"), verified("example.com"), 1.0, SETTINGS
+    )
     assert verdict.decision.rule is rule
     assert verdict.decision.message == message
 

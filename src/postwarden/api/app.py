@@ -85,7 +85,8 @@ class ApiApp:
         await self._credentials.prefetch(headers.get("authorization", ""), query)
         try:
             caller = self._verifier.verify(
-                IncomingRequest(method, raw_path, query, headers, body), datetime.fromtimestamp(self._clock.now(), UTC)
+                IncomingRequest(method, raw_path, query, headers, body),
+                datetime.fromtimestamp(self._clock.now(), UTC),
             )
         except SigV4Error as error:
             raise ApiError(error.code, error.message, error.http_status) from error
@@ -101,7 +102,9 @@ class ApiApp:
         handler = self._handlers.get(operation)
         if handler is None:
             raise ApiError(
-                "BadRequestException", f"The {operation} operation is not supported by this Postwarden version.", 400
+                "BadRequestException",
+                f"The {operation} operation is not supported by this Postwarden version.",
+                400,
             )
         params = self._model.bind(operation, uri_params, query, body)
         return 200, await handler(context, params)

@@ -14,7 +14,9 @@ from postwarden.mail import InvalidAddressError, parse_address
 from postwarden.ports import Identity
 from postwarden.services.identities import IdentityExistsError, IdentityNotFoundError, IdentityService
 
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$", re.IGNORECASE)
+_DOMAIN = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$", re.IGNORECASE
+)
 
 
 class IdentityHandlers:
@@ -33,7 +35,9 @@ class IdentityHandlers:
         name = _valid_identity(params["EmailIdentity"])
         tags = {t["Key"]: t["Value"] for t in params.get("Tags", [])}
         try:
-            identity = await asyncio.to_thread(self._identities.create, ctx.account_id, ctx.region, name, tags)
+            identity = await asyncio.to_thread(
+                self._identities.create, ctx.account_id, ctx.region, name, tags
+            )
         except IdentityExistsError as error:
             raise ApiError("AlreadyExistsException", f"Email identity {name} already exist.") from error
         return {
@@ -104,7 +108,12 @@ def _valid_identity(name: str) -> str:
 def _dkim(identity: Identity) -> dict[str, Any]:
     # Easy DKIM (tokens, key generation, signing) arrives with the identities work; until then DKIM is
     # reported truthfully as not started rather than pretending to sign.
-    return {"SigningEnabled": False, "Status": "NOT_STARTED", "Tokens": [], "SigningAttributesOrigin": "AWS_SES"}
+    return {
+        "SigningEnabled": False,
+        "Status": "NOT_STARTED",
+        "Tokens": [],
+        "SigningAttributesOrigin": "AWS_SES",
+    }
 
 
 def _decode_token(token: str | None) -> int:

@@ -105,7 +105,8 @@ class SendHandlers:
         data: bytes = params["Content"]["Raw"]["Data"]
         if len(data) > MAX_MESSAGE_BYTES_V2:
             raise ApiError(
-                "MessageRejected", f"Message length is more than {MAX_MESSAGE_BYTES_V2} bytes long: '{len(data)}'."
+                "MessageRejected",
+                f"Message length is more than {MAX_MESSAGE_BYTES_V2} bytes long: '{len(data)}'.",
             )
         info = inspect_raw_message(data)
         destination = params.get("Destination")
@@ -200,4 +201,3 @@ def _attachment(spec: dict[str, Any]) -> Attachment:
         content_transfer_encoding=spec.get("ContentTransferEncoding"),
         content_description=spec.get("ContentDescription"),
     )
-

@@ -45,8 +45,8 @@ class MxResolver:
     async def _lookup(self, domain: str) -> Route:
         try:
             answer = await self._resolver.resolve(domain, "MX")
-            records = sorted(answer, key=lambda r: r.preference)  # type: ignore[attr-defined]
-            hosts = [str(r.exchange).rstrip(".") for r in records]  # type: ignore[attr-defined]
+            records = sorted(answer, key=lambda r: r.preference)
+            hosts = [str(r.exchange).rstrip(".") for r in records]
             if hosts == [""]:  # RFC 7505 null MX: the domain accepts no mail
                 raise RouteError(f"{domain} publishes a null MX and accepts no mail", permanent=True)
             return Route(tuple((host, 25) for host in hosts))

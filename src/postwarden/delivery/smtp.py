@@ -76,7 +76,7 @@ class SmtpTransport:
             return TransientFailure(f"could not connect to {host}:{port}")
         ip = _peer_ip(client)
         try:
-            errors, response = await client.sendmail(sender, [recipient], content)
+            _, response = await client.sendmail(sender, [recipient], content)
         except aiosmtplib.SMTPRecipientsRefused as error:
             refused = error.recipients[0]
             outcome = classify_reply(SmtpReply(refused.code, refused.message), ip)

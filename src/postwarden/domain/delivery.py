@@ -87,7 +87,7 @@ def classify_reply(reply: SmtpReply, remote_mta_ip: str | None = None) -> Outcom
 def bounce_kind_for(reply: SmtpReply) -> tuple[BounceType, BounceSubType]:
     """SES's bounce type for a permanent SMTP refusal, from the enhanced status code when present."""
     enhanced = reply.enhanced or ""
-    if enhanced.startswith("5.3.4") or reply.code == 552 and "size" in reply.text.lower():
+    if enhanced.startswith("5.3.4") or (reply.code == 552 and "size" in reply.text.lower()):
         return BounceType.TRANSIENT, BounceSubType.MESSAGE_TOO_LARGE
     if enhanced.startswith("5.2.2"):
         return BounceType.TRANSIENT, BounceSubType.MAILBOX_FULL

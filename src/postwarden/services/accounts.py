@@ -55,7 +55,9 @@ class AccountService:
         with self._store.transaction() as tx:
             tx.accounts.add_account(account_id, now, name)
             tx.accounts.add_access_key(
-                AccessKey(credentials.access_key_id, account_id, self._cipher.encrypt(credentials.secret_access_key)),
+                AccessKey(
+                    credentials.access_key_id, account_id, self._cipher.encrypt(credentials.secret_access_key)
+                ),
                 now,
             )
             if region is not None:

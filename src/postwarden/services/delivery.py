@@ -8,6 +8,7 @@ the bookkeeping happens once even when the delivery itself happened twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Sequence
@@ -67,7 +68,13 @@ class DeliveryWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    async def start(self) -> None:
+    async def start(self, *, sole_worker: bool = False) -> None:
+        """`sole_worker`: no other process delivers from this database (the embedded SQLite setup), so
+        leases left by a previous run of this process can be released at once instead of timing out."""
+        if sole_worker:
+            released = await asyncio.to_thread(self._release_leases)
+            if released:
+                log.info("released %d recipients claimed by a previous run", released)
         self._runners = [
             asyncio.create_task(self._claim_loop(), name="postwarden-claim"),
             asyncio.create_task(self._record_loop(), name="postwarden-record"),
@@ -95,10 +102,12 @@ class DeliveryWorker:
                 task.add_done_callback(self._done)
             if len(claimed) < self._settings.claim_batch or free <= 0:
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._settings.poll_seconds)
-                except TimeoutError:
-                    pass
+
+    def _release_leases(self) -> int:
+        with self._store.transaction() as tx:
+            return tx.messages.release_leases(self._clock.now())
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -133,7 +142,9 @@ class DeliveryWorker:
         next_at: float | None = None
         events: list[tuple[EventType, dict[str, object]]] = []
         if isinstance(outcome, Delivered):
-            detail = delivery_detail(due.address, now, due.accepted_at, outcome.reply, mta, outcome.remote_mta_ip)
+            detail = delivery_detail(
+                due.address, now, due.accepted_at, outcome.reply, mta, outcome.remote_mta_ip
+            )
             events.append((EventType.DELIVERY, detail))
             if due.simulator is SimulatorScenario.COMPLAINT:
                 feedback = ids.message_id(due.region, int(now * 1000), str(uuid.uuid4()))
@@ -144,16 +155,26 @@ class DeliveryWorker:
             if next_at is not None:
                 expiration = due.accepted_at + self._settings.retry.max_delivery_seconds
                 detail = delivery_delay_detail(
-                    due.address, now, expiration, mta, outcome.description, outcome.reply, outcome.remote_mta_ip
+                    due.address,
+                    now,
+                    expiration,
+                    mta,
+                    outcome.description,
+                    outcome.reply,
+                    outcome.remote_mta_ip,
                 )
                 events.append((EventType.DELIVERY_DELAY, detail))
             else:
                 events.append(
-                    self._bounce(due, now, BounceType.TRANSIENT, BounceSubType.GENERAL, outcome.description, outcome)
+                    self._bounce(
+                        due, now, BounceType.TRANSIENT, BounceSubType.GENERAL, outcome.description, outcome
+                    )
                 )
         else:
             events.append(
-                self._bounce(due, now, outcome.bounce_type, outcome.bounce_sub_type, outcome.description, outcome)
+                self._bounce(
+                    due, now, outcome.bounce_type, outcome.bounce_sub_type, outcome.description, outcome
+                )
             )
         return AttemptResult(
             recipient=due,
@@ -161,7 +182,9 @@ class DeliveryWorker:
             finished_at=now,
             next_attempt_at=next_at,
             events=[
-                NewEvent(str(uuid.uuid4()), due.account_id, due.region, due.message_id, due.address, kind, now, d)
+                NewEvent(
+                    str(uuid.uuid4()), due.account_id, due.region, due.message_id, due.address, kind, now, d
+                )
                 for kind, d in events
             ],
         )

@@ -63,7 +63,9 @@ class IdentityService:
         with self._store.transaction() as tx:
             if tx.identities.get(account_id, region, key) is None:
                 tx.identities.add(
-                    Identity(account_id, region, key, identity_type_of(key), VerificationStatus.SUCCESS, now, now)
+                    Identity(
+                        account_id, region, key, identity_type_of(key), VerificationStatus.SUCCESS, now, now
+                    )
                 )
             tx.identities.set_status(account_id, region, key, VerificationStatus.SUCCESS, now)
             tx.audit.record(now, actor, "identity.verify", account_id, region, {"identity": key})

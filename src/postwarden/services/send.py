@@ -132,7 +132,8 @@ class SendService:
                     accepted.append(message)
                     usage[key] += attempt.quota_cost
             self._write_accepted(tx, accepted, now)
-            tx.events.add([self._reject_event(m, d, now) for m, d in zip(batch, decisions) if not d.allowed])
+            refused = [(m, d) for m, d in zip(batch, decisions, strict=True) if not d.allowed]
+            tx.events.add([self._reject_event(m, d, now) for m, d in refused])
             second = int(now)
             for (account_id, region), count in usage.items():
                 if count:
@@ -211,7 +212,9 @@ class SendService:
         )
         tx.events.add(
             [
-                NewEvent(str(uuid.uuid4()), m.account_id, m.region, m.message_id, None, EventType.SEND, now, {})
+                NewEvent(
+                    str(uuid.uuid4()), m.account_id, m.region, m.message_id, None, EventType.SEND, now, {}
+                )
                 for m in accepted
             ]
         )

@@ -97,7 +97,9 @@ messages = Table(
 recipients = Table(
     "recipients",
     metadata,
-    Column("recipient_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "recipient_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("message_id", String(80), nullable=False, index=True),
     Column("account_id", String(12), nullable=False),
     Column("region", String(32), nullable=False),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from postwarden.domain.identities import IdentityType, VerificationStatus
@@ -73,12 +73,18 @@ class SqlIdentityRepository:
         values: dict[str, object] = {"verification_status": status.value}
         if status is VerificationStatus.SUCCESS:
             values["verified_at"] = at
-        result = self._c.execute(update(identities).where(*self._key(account_id, region, name)).values(values))
+        result = self._c.execute(
+            update(identities).where(*self._key(account_id, region, name)).values(values)
+        )
         return bool(result.rowcount)
 
     @staticmethod
-    def _key(account_id: str, region: str, name: str) -> tuple[object, ...]:
-        return (identities.c.account_id == account_id, identities.c.region == region, identities.c.name == name)
+    def _key(account_id: str, region: str, name: str) -> tuple[ColumnElement[bool], ...]:
+        return (
+            identities.c.account_id == account_id,
+            identities.c.region == region,
+            identities.c.name == name,
+        )
 
 
 def _identity(row: object) -> Identity:

@@ -22,7 +22,8 @@ _CLAIM = (
     "UPDATE recipients SET next_attempt_at = :lease_until, lease_token = :token "
     "WHERE recipient_id IN (SELECT recipient_id FROM recipients WHERE status = 'queued' "
     "AND next_attempt_at <= :now ORDER BY next_attempt_at LIMIT :limit{lock}) "
-    "RETURNING recipient_id, message_id, account_id, region, address, domain, attempts, accepted_at, simulator"
+    "RETURNING recipient_id, message_id, account_id, region, address, domain, attempts, accepted_at, "
+    "simulator"
 )
 
 
@@ -160,6 +161,15 @@ class SqlMessageRepository:
                 common_headers=json.loads(row["common_headers"]),
             )
         return found
+
+    def release_leases(self, now: float) -> int:
+        """Make every claimed recipient due now (only safe when no other worker can hold a lease)."""
+        statement = (
+            update(recipients)
+            .where(recipients.c.status == "queued", recipients.c.lease_token.is_not(None))
+            .values(next_attempt_at=now, lease_token=None)
+        )
+        return int(self._c.execute(statement).rowcount)
 
     def queue_depth(self) -> int:
         query = select(func.count()).select_from(recipients).where(recipients.c.status == "queued")
