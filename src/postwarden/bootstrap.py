@@ -78,6 +78,7 @@ def build_server(settings: Settings) -> Server:
     from postwarden.delivery.smtp import SmtpSettings, SmtpTransport
     from postwarden.domain.delivery import RetryPolicy
     from postwarden.domain.policy.send import PolicySettings
+    from postwarden.services.compose import MessageComposer
     from postwarden.services.delivery import DeliverySettings, DeliveryWorker
     from postwarden.services.send import SendService, SendSettings
 
@@ -127,7 +128,7 @@ def build_server(settings: Settings) -> Server:
     handlers = {
         **AccountHandlers(services.accounts).table(),
         **IdentityHandlers(services.identities).table(),
-        **SendHandlers(sender, clock, settings.hostname).table(),
+        **SendHandlers(sender, MessageComposer(sender, clock, settings.hostname)).table(),
     }
     app = ApiApp(ServiceModel("sesv2"), verifier, credentials, handlers, clock)
     return Server(services, sender, worker, app)
