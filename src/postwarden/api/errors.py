@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from postwarden.domain.decision import Decision, Rule
+from postwarden.domain.decision import Decision
+from postwarden.ses_errors import errors_for
 
 
 class ApiError(Exception):
@@ -26,24 +25,6 @@ def not_found(message: str) -> ApiError:
     return ApiError("NotFoundException", message, 404)
 
 
-@dataclass(frozen=True, slots=True)
-class RuleErrors:
-    v2_code: str
-    v2_status: int
-    v1_code: str
-    smtp_reply: int
-
-
-RULE_ERRORS: dict[Rule, RuleErrors] = {
-    Rule.SENDING_DISABLED: RuleErrors("SendingPausedException", 400, "AccountSendingPausedException", 554),
-    Rule.ACCOUNT_PAUSED: RuleErrors("SendingPausedException", 400, "MessageRejected", 554),
-    Rule.IDENTITY_NOT_VERIFIED: RuleErrors("MessageRejected", 400, "MessageRejected", 554),
-    Rule.DAILY_QUOTA: RuleErrors("TooManyRequestsException", 429, "Throttling", 454),
-    Rule.SEND_RATE: RuleErrors("TooManyRequestsException", 429, "Throttling", 454),
-}
-
-
 def v2_error_for(decision: Decision) -> ApiError:
-    assert decision.rule is not None
-    errors = RULE_ERRORS[decision.rule]
+    errors = errors_for(decision)
     return ApiError(errors.v2_code, decision.message, errors.v2_status)
