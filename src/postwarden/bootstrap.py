@@ -68,10 +68,13 @@ class Server:
 
 def build_server(settings: Settings) -> Server:
     # Adapters are imported here, not at the top, so that operator commands start quickly.
-    from postwarden.api.app import ApiApp
+    from postwarden.api.app import ApiApp, QueryProtocol, RestJsonProtocol
     from postwarden.api.credentials import CredentialCache, KnownKey
     from postwarden.api.model import ServiceModel
+    from postwarden.api.query import QueryModel
     from postwarden.api.sigv4 import SigV4Verifier
+    from postwarden.api.v1_identities import V1IdentityHandlers
+    from postwarden.api.v1_send import V1SendHandlers
     from postwarden.api.v2_account import AccountHandlers
     from postwarden.api.v2_identities import IdentityHandlers
     from postwarden.api.v2_send import SendHandlers
@@ -125,12 +128,23 @@ def build_server(settings: Settings) -> Server:
     credentials = CredentialCache(lookup)
     regions = settings.region_list
     verifier = SigV4Verifier(credentials.secret, service="ses", is_region_allowed=regions.__contains__)
-    handlers = {
+    composer = MessageComposer(sender, clock, settings.hostname)
+    v2_handlers = {
         **AccountHandlers(services.accounts).table(),
         **IdentityHandlers(services.identities).table(),
-        **SendHandlers(sender, MessageComposer(sender, clock, settings.hostname)).table(),
+        **SendHandlers(sender, composer).table(),
     }
-    app = ApiApp(ServiceModel("sesv2"), verifier, credentials, handlers, clock)
+    v1_handlers = {
+        **V1SendHandlers(sender, composer, services.accounts).table(),
+        **V1IdentityHandlers(services.identities).table(),
+    }
+    app = ApiApp(
+        verifier,
+        credentials,
+        RestJsonProtocol(ServiceModel("sesv2"), v2_handlers),
+        QueryProtocol(QueryModel("ses"), v1_handlers),
+        clock,
+    )
     return Server(services, sender, worker, app)
 
 

@@ -221,7 +221,7 @@ def _events(settings: Settings, args: argparse.Namespace) -> int:
 
     kind = EventType(args.type) if args.type else None
     with _services(settings).store.read() as tx:
-        found = tx.events.list(args.account_id, args.region, args.message_id, kind, args.limit)
+        found = tx.events.find(args.account_id, args.region, args.message_id, kind, args.limit)
     documents = []
     for event in found:
         if event.mail is not None:

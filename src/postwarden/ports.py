@@ -44,6 +44,9 @@ class Identity:
     created_at: float
     verified_at: float | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    verification_token: str | None = None
+    """The legacy v1 domain check: TXT `_amazonses.<domain>` with this value."""
+    dkim_tokens: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,15 @@ class StoredEvent:
     message_id: str | None
     detail: Mapping[str, Any]
     mail: MailSummary | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityBucket:
+    start: float
+    delivery_attempts: int
+    bounces: int
+    complaints: int
+    rejects: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +201,7 @@ class MessageRepository(Protocol):
 
 class EventRepository(Protocol):
     def add(self, events: Sequence[NewEvent]) -> None: ...
-    def list(
+    def find(
         self,
         account_id: str,
         region: str | None = None,
@@ -197,6 +209,9 @@ class EventRepository(Protocol):
         event_type: EventType | None = None,
         limit: int = 100,
     ) -> list[StoredEvent]: ...
+    def activity(
+        self, account_id: str, region: str, since: float, bucket_seconds: int
+    ) -> list[ActivityBucket]: ...
 
 
 class AuditRepository(Protocol):

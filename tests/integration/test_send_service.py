@@ -98,7 +98,7 @@ def test_accept_writes_message_recipients_and_send_event_and_reject_keeps_the_re
     decisions += sender.decide_and_store([bad])
     assert [d.allowed for d in decisions] == [True, False]
     with store.read() as tx:
-        events = tx.events.list(account_id)
+        events = tx.events.find(account_id)
         assert tx.messages.queue_depth() == 2
     kinds = [e.event_type.value for e in events]
     assert kinds == ["Send", "Reject"]

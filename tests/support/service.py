@@ -153,7 +153,7 @@ class Service:
 
         kind = EventType(filters["type"]) if "type" in filters else None
         with self.store().read() as tx:
-            found = tx.events.list(account.account_id, None, filters.get("message_id"), kind, 1000)
+            found = tx.events.find(account.account_id, None, filters.get("message_id"), kind, 1000)
         return [
             render(e.event_type, e.mail, e.detail)
             if e.mail

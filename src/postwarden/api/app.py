@@ -17,6 +17,7 @@ from typing import Any
 from postwarden.api.credentials import CredentialCache
 from postwarden.api.errors import ApiError
 from postwarden.api.model import ServiceModel
+from postwarden.api.query import QueryModel, error_document
 from postwarden.api.sigv4 import IncomingRequest, SigV4Error, SigV4Verifier
 from postwarden.ports import Clock
 
@@ -41,19 +42,65 @@ class RequestContext:
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
+class RestJsonProtocol:
+    """SES v2: routes under /v2/email/, JSON bodies, errors as `x-amzn-ErrorType` + `{"message"}`."""
+
+    content_type = b"application/json"
+
+    def __init__(self, model: ServiceModel, handlers: Mapping[str, Handler]) -> None:
+        self._model = model
+        self._handlers = handlers
+
+    async def handle(self, ctx: RequestContext, method: str, path: str, query: str, body: bytes) -> bytes:
+        matched = self._model.match(method, path)
+        if matched is None:
+            raise ApiError("UnknownOperationException", f"No operation matches {method} {path}.", 404)
+        operation, uri_params = matched
+        handler = self._handlers.get(operation)
+        if handler is None:
+            raise ApiError("BadRequestException", f"The {operation} operation is not supported yet.", 400)
+        params = self._model.bind(operation, uri_params, query, body)
+        return json.dumps(await handler(ctx, params), separators=(",", ":")).encode()
+
+    def error(self, error: ApiError, request_id: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
+        body = json.dumps({"message": error.message}, separators=(",", ":")).encode()
+        return [(b"x-amzn-errortype", error.code.encode())], body
+
+
+class QueryProtocol:
+    """SES v1: `POST /` with `Action=…`, XML responses and `ErrorResponse` documents."""
+
+    content_type = b"text/xml"
+
+    def __init__(self, model: QueryModel, handlers: Mapping[str, Handler]) -> None:
+        self._model = model
+        self._handlers = handlers
+
+    async def handle(self, ctx: RequestContext, method: str, path: str, query: str, body: bytes) -> bytes:
+        action, params = self._model.parse(body, query)
+        handler = self._handlers.get(action)
+        if handler is None:
+            raise ApiError("InvalidAction", f"The action {action} is not supported yet.")
+        result = await handler(ctx, params)
+        return self._model.response(action, result, ctx.request_id)
+
+    def error(self, error: ApiError, request_id: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
+        return [], error_document(error, request_id)
+
+
 class ApiApp:
     def __init__(
         self,
-        model: ServiceModel,
         verifier: SigV4Verifier,
         credentials: CredentialCache,
-        handlers: Mapping[str, Handler],
+        v2: RestJsonProtocol,
+        v1: QueryProtocol,
         clock: Clock,
     ) -> None:
-        self._model = model
         self._verifier = verifier
         self._credentials = credentials
-        self._handlers = handlers
+        self._v2 = v2
+        self._v1 = v1
         self._clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -63,31 +110,40 @@ class ApiApp:
         if scope["type"] != "http":
             return
         request_id = str(uuid.uuid4())
-        try:
-            status, body = await self._handle(scope, receive, request_id)
-            await _respond(send, status, body, request_id)
-        except ApiError as error:
-            await _respond(send, error.status, {"message": error.message}, request_id, error.code)
-        except Exception:
-            log.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
-            message = {"message": "An internal error occurred. The request was not completed."}
-            await _respond(send, 500, message, request_id, "InternalServiceErrorException")
-
-    async def _handle(self, scope: Scope, receive: Receive, request_id: str) -> tuple[int, dict[str, Any]]:
-        method: str = scope["method"]
         path: str = scope["path"]
-        if method == "GET" and path == "/health":
-            return 200, {"status": "ok"}
+        if scope["method"] == "GET" and path == "/health":
+            await _respond(send, 200, b'{"status":"ok"}', b"application/json", request_id)
+            return
+        protocol: RestJsonProtocol | QueryProtocol = self._v1 if path in {"", "/"} else self._v2
+        try:
+            body = await self._handle(protocol, scope, receive, request_id)
+            await _respond(send, 200, body, protocol.content_type, request_id)
+        except ApiError as error:
+            headers, payload = protocol.error(error, request_id)
+            await _respond(send, error.status, payload, protocol.content_type, request_id, headers)
+        except Exception:
+            log.exception("internal error on %s %s", scope.get("method"), path)
+            failure = ApiError(
+                "InternalFailure" if protocol is self._v1 else "InternalServiceErrorException",
+                "An internal error occurred. The request was not completed.",
+                500,
+                sender_fault=False,
+            )
+            headers, payload = protocol.error(failure, request_id)
+            await _respond(send, 500, payload, protocol.content_type, request_id, headers)
+
+    async def _handle(
+        self, protocol: RestJsonProtocol | QueryProtocol, scope: Scope, receive: Receive, request_id: str
+    ) -> bytes:
+        method: str = scope["method"]
         body = await _read_body(receive)
         headers = _headers(scope)
-        raw_path = scope.get("raw_path", path.encode()).decode("latin-1").split("?", 1)[0]
+        raw_path = scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?", 1)[0]
         query = scope.get("query_string", b"").decode("latin-1")
         await self._credentials.prefetch(headers.get("authorization", ""), query)
+        now = datetime.fromtimestamp(self._clock.now(), UTC)
         try:
-            caller = self._verifier.verify(
-                IncomingRequest(method, raw_path, query, headers, body),
-                datetime.fromtimestamp(self._clock.now(), UTC),
-            )
+            caller = self._verifier.verify(IncomingRequest(method, raw_path, query, headers, body), now)
         except SigV4Error as error:
             raise ApiError(error.code, error.message, error.http_status) from error
         known = self._credentials.known(caller.access_key_id)
@@ -95,19 +151,7 @@ class ApiApp:
         context = RequestContext(
             known.account_id, caller.region, caller.access_key_id, _client_ip(scope), request_id
         )
-        matched = self._model.match(method, path)
-        if matched is None:
-            raise ApiError("UnknownOperationException", f"No operation matches {method} {path}.", 404)
-        operation, uri_params = matched
-        handler = self._handlers.get(operation)
-        if handler is None:
-            raise ApiError(
-                "BadRequestException",
-                f"The {operation} operation is not supported by this Postwarden version.",
-                400,
-            )
-        params = self._model.bind(operation, uri_params, query, body)
-        return 200, await handler(context, params)
+        return await protocol.handle(context, method, scope["path"], query, body)
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -138,15 +182,20 @@ def _client_ip(scope: Scope) -> str:
     return str(client[0]) if client else ""
 
 
-async def _respond(send: Send, status: int, body: dict[str, Any], request_id: str, error: str = "") -> None:
-    payload = json.dumps(body, separators=(",", ":")).encode()
+async def _respond(
+    send: Send,
+    status: int,
+    payload: bytes,
+    content_type: bytes,
+    request_id: str,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     headers = [
-        (b"content-type", b"application/json"),
+        (b"content-type", content_type),
         (b"content-length", str(len(payload)).encode()),
         (b"x-amzn-requestid", request_id.encode()),
+        *(extra or []),
     ]
-    if error:
-        headers.append((b"x-amzn-errortype", error.encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 

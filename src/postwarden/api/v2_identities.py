@@ -32,7 +32,7 @@ class IdentityHandlers:
         }
 
     async def create(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        name = _valid_identity(params["EmailIdentity"])
+        name = valid_identity(params["EmailIdentity"])
         tags = {t["Key"]: t["Value"] for t in params.get("Tags", [])}
         try:
             identity = await asyncio.to_thread(
@@ -93,7 +93,7 @@ class IdentityHandlers:
         return {}
 
 
-def _valid_identity(name: str) -> str:
+def valid_identity(name: str) -> str:
     if identity_type_of(name) is IdentityType.EMAIL_ADDRESS:
         try:
             return parse_address(name).addr_spec

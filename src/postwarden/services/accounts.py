@@ -7,7 +7,7 @@ import string
 from dataclasses import dataclass, replace
 
 from postwarden.domain.model import SendingLimits, SendingState
-from postwarden.ports import AccessKey, Clock, SecretCipher, Store
+from postwarden.ports import AccessKey, ActivityBucket, Clock, SecretCipher, Store
 from postwarden.services.send import expire_usage
 
 _KEY_ALPHABET = string.ascii_uppercase + "234567"
@@ -133,6 +133,12 @@ class AccountService:
                 },
             )
             return expire_usage(tx, state, now)
+
+    def send_statistics(self, account_id: str, region: str) -> list[ActivityBucket]:
+        """SES GetSendStatistics: 15-minute buckets over the last two weeks, active buckets only."""
+        since = self._clock.now() - 14 * 86_400
+        with self._store.read() as tx:
+            return tx.events.activity(account_id, region, since, 900)
 
     def list_accounts(self) -> list[dict[str, object]]:
         with self._store.read() as tx:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
+import string
+
 from postwarden.domain.identities import (
     IdentityType,
     VerificationStatus,
@@ -25,19 +29,30 @@ class IdentityService:
         self._clock = clock
 
     def create(self, account_id: str, region: str, name: str, tags: dict[str, str] | None = None) -> Identity:
+        kind = identity_type_of(name)
+        domain = kind is IdentityType.DOMAIN
         identity = Identity(
             account_id=account_id,
             region=region,
             name=normalize_identity(name),
-            identity_type=identity_type_of(name),
+            identity_type=kind,
             verification_status=VerificationStatus.PENDING,
             created_at=self._clock.now(),
             tags=tags or {},
+            verification_token=base64.b64encode(secrets.token_bytes(33)).decode() if domain else None,
+            dkim_tokens=tuple(_dkim_token() for _ in range(3)) if domain else (),
         )
         with self._store.transaction() as tx:
             if not tx.identities.add(identity):
                 raise IdentityExistsError(name)
         return identity
+
+    def ensure(self, account_id: str, region: str, name: str) -> Identity:
+        """The identity, created (pending) if it does not exist yet: what the v1 Verify* calls do."""
+        try:
+            return self.create(account_id, region, name)
+        except IdentityExistsError:
+            return self.get(account_id, region, name)
 
     def get(self, account_id: str, region: str, name: str) -> Identity:
         with self._store.read() as tx:
@@ -72,3 +87,7 @@ class IdentityService:
             identity = tx.identities.get(account_id, region, key)
         assert identity is not None
         return identity
+
+
+def _dkim_token() -> str:
+    return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(32))

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 """The newest migration; a test keeps it equal to Alembic's head."""
 
 

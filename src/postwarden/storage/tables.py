@@ -73,6 +73,8 @@ identities = Table(
     Column("created_at", Float, nullable=False),
     Column("verified_at", Float),
     Column("tags", Text, nullable=False, server_default="{}"),
+    Column("verification_token", String(64)),
+    Column("dkim_tokens", Text, nullable=False, server_default="[]"),
 )
 
 messages = Table(
@@ -114,6 +116,7 @@ recipients = Table(
     Column("last_reply", Text),
     Column("updated_at", Float, nullable=False),
 )
+Index("ix_recipients_account_time", recipients.c.account_id, recipients.c.region, recipients.c.accepted_at)
 Index(
     "ix_recipients_due",
     recipients.c.next_attempt_at,

@@ -6,12 +6,12 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Integer, cast, func, insert, select
 
 from postwarden.domain.events import EventType
-from postwarden.ports import NewEvent, StoredEvent
+from postwarden.ports import ActivityBucket, NewEvent, StoredEvent
 from postwarden.storage.repositories.messages import SqlMessageRepository
-from postwarden.storage.tables import audit_log, events
+from postwarden.storage.tables import audit_log, events, recipients
 
 
 class SqlEventRepository:
@@ -37,7 +37,7 @@ class SqlEventRepository:
         ]
         self._c.execute(insert(events), rows)
 
-    def list(
+    def find(
         self,
         account_id: str,
         region: str | None = None,
@@ -67,6 +67,39 @@ class SqlEventRepository:
             )
             for row in rows
         ]
+
+    def activity(
+        self, account_id: str, region: str, since: float, bucket_seconds: int
+    ) -> list[ActivityBucket]:
+        """Recipients accepted, bounces, complaints and rejects per bucket since `since` (active only)."""
+        buckets: dict[int, list[int]] = {}
+        accepted = self._bucket(recipients.c.accepted_at, bucket_seconds)
+        query = (
+            select(accepted, func.count())
+            .where(recipients.c.account_id == account_id, recipients.c.region == region)
+            .where(recipients.c.accepted_at >= since)
+            .group_by(accepted)
+        )
+        for bucket, count in self._c.execute(query):
+            buckets.setdefault(int(bucket), [0, 0, 0, 0])[0] = int(count)
+        created = self._bucket(events.c.created_at, bucket_seconds)
+        kinds = {EventType.BOUNCE.value: 1, EventType.COMPLAINT.value: 2, EventType.REJECT.value: 3}
+        query = (
+            select(created, events.c.event_type, func.count())
+            .where(events.c.account_id == account_id, events.c.region == region, events.c.created_at >= since)
+            .where(events.c.event_type.in_(list(kinds)))
+            .group_by(created, events.c.event_type)
+        )
+        for bucket, kind, count in self._c.execute(query):
+            buckets.setdefault(int(bucket), [0, 0, 0, 0])[kinds[kind]] = int(count)
+        return [
+            ActivityBucket(bucket * bucket_seconds, *counts) for bucket, counts in sorted(buckets.items())
+        ]
+
+    def _bucket(self, column: Any, bucket_seconds: int) -> Any:
+        if self._c.dialect.name == "sqlite":
+            return cast(column / bucket_seconds, Integer)  # truncates, as floor does for positive times
+        return func.floor(column / bucket_seconds)
 
 
 class SqlAuditRepository:

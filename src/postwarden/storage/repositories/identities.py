@@ -42,6 +42,8 @@ class SqlIdentityRepository:
                     created_at=identity.created_at,
                     verified_at=identity.verified_at,
                     tags=json.dumps(dict(identity.tags)),
+                    verification_token=identity.verification_token,
+                    dkim_tokens=json.dumps(list(identity.dkim_tokens)),
                 )
             )
         except IntegrityError:
@@ -98,4 +100,6 @@ def _identity(row: object) -> Identity:
         created_at=data["created_at"],
         verified_at=data["verified_at"],
         tags=json.loads(data["tags"]),
+        verification_token=data["verification_token"],
+        dkim_tokens=tuple(json.loads(data["dkim_tokens"])),
     )

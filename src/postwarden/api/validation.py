@@ -1,0 +1,114 @@
+"""Input validation against a botocore shape, with AWS's validation message format."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from postwarden.api.errors import ApiError
+
+
+class Validator:
+    """Checks input against the model's constraints, with AWS's validation message format."""
+
+    def __init__(
+        self, shapes: Mapping[str, Any], *, code: str = "BadRequestException", missing_code: str | None = None
+    ) -> None:
+        self._shapes = shapes
+        self._code = code
+        self._missing_code = missing_code
+        self._errors: list[str] = []
+        self._missing: list[str] = []
+
+    def validate(self, params: dict[str, Any], shape: Mapping[str, Any]) -> None:
+        """Raise ApiError for the first problems found; blobs are decoded in place."""
+        self._structure(params, shape, "")
+        if self._missing and self._missing_code:
+            raise ApiError(self._missing_code, f"The request must contain the parameter {self._missing[0]}")
+        if self._errors:
+            count = len(self._errors)
+            noun = "error" if count == 1 else "errors"
+            raise ApiError(self._code, f"{count} validation {noun} detected: " + "; ".join(self._errors[:5]))
+
+    def _fail(self, path: str, value: Any, constraint: str) -> None:
+        shown = "null" if value is None else repr(value) if not isinstance(value, (dict, list)) else "'…'"
+        self._errors.append(f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}")
+
+    def _structure(self, value: dict[str, Any], shape: Mapping[str, Any], path: str) -> None:
+        for required in shape.get("required", []):
+            if value.get(required) is None:
+                self._missing.append(f"{path}.{required}" if path else required)
+                self._fail(_join(path, required), None, "Member must not be null")
+        for name, member in shape.get("members", {}).items():
+            if name in value and value[name] is not None:
+                value[name] = self._value(value[name], self._shapes[member["shape"]], _join(path, name))
+
+    def _value(self, value: Any, shape: Mapping[str, Any], path: str) -> Any:
+        kind = shape["type"]
+        if kind == "structure":
+            if not isinstance(value, dict):
+                self._fail(path, value, "Member must be an object")
+                return value
+            self._structure(value, shape, path)
+        elif kind == "list":
+            if not isinstance(value, list):
+                self._fail(path, value, "Member must be a list")
+                return value
+            self._length(value, shape, path)
+            member = self._shapes[shape["member"]["shape"]]
+            return [self._value(item, member, f"{path}.{i + 1}") for i, item in enumerate(value)]
+        elif kind == "map":
+            if not isinstance(value, dict):
+                self._fail(path, value, "Member must be a map")
+        elif kind == "string":
+            if not isinstance(value, str):
+                self._fail(path, value, "Member must be a string")
+                return value
+            self._length(value, shape, path)
+            if "enum" in shape and value not in shape["enum"]:
+                self._fail(path, value, f"Member must satisfy enum value set: [{', '.join(shape['enum'])}]")
+            pattern = shape.get("pattern")
+            if pattern and not re.fullmatch(pattern, value, re.DOTALL):
+                self._fail(path, value, f"Member must satisfy regular expression pattern: {pattern}")
+        elif kind == "blob":
+            if not isinstance(value, str):
+                self._fail(path, "…", "Member must be base64-encoded binary data")
+                return value
+            try:
+                return base64.b64decode(value, validate=True)
+            except (binascii.Error, ValueError):
+                self._fail(path, "…", "Member must be base64-encoded binary data")
+        elif kind in {"integer", "long"}:
+            if isinstance(value, bool) or not isinstance(value, int):
+                self._fail(path, value, "Member must be an integer")
+            else:
+                self._range(value, shape, path)
+        elif kind in {"double", "float"}:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                self._fail(path, value, "Member must be a number")
+        elif kind == "boolean":
+            if not isinstance(value, bool):
+                self._fail(path, value, "Member must be a boolean")
+        elif kind == "timestamp" and not isinstance(value, (int, float, str)):
+            self._fail(path, value, "Member must be a timestamp")
+        return value
+
+    def _length(self, value: str | list[Any], shape: Mapping[str, Any], path: str) -> None:
+        if "min" in shape and len(value) < shape["min"]:
+            self._fail(path, value, f"Member must have length greater than or equal to {shape['min']}")
+        if "max" in shape and len(value) > shape["max"]:
+            self._fail(path, value, f"Member must have length less than or equal to {shape['max']}")
+
+    def _range(self, value: int, shape: Mapping[str, Any], path: str) -> None:
+        if "min" in shape and value < shape["min"]:
+            self._fail(path, value, f"Member must have value greater than or equal to {shape['min']}")
+        if "max" in shape and value > shape["max"]:
+            self._fail(path, value, f"Member must have value less than or equal to {shape['max']}")
+
+
+def _join(path: str, name: str) -> str:
+    member = name[:1].lower() + name[1:]
+    return f"{path}.{member}" if path else member
