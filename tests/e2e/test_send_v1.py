@@ -99,7 +99,7 @@ def test_rate_and_daily_quota_are_throttling_400(service: Service) -> None:
     with pytest.raises(ClientError) as rate:
         send(client, ["a@example.com"])
     assert error_of(rate) == ("Throttling", "Maximum sending rate exceeded.", 400)
-    account2, client2 = account_with(service, rate=1000)
+    _, client2 = account_with(service, rate=1000)
     for i in range(4):
         send(client2, [f"q{j}@example.com" for j in range(i * 50, i * 50 + 50)])
     with pytest.raises(ClientError) as daily:
@@ -169,7 +169,7 @@ def test_send_statistics_count_attempts_and_bounces(service: Service, mta: Remot
 
 
 def test_bad_requests_get_query_api_errors(service: Service) -> None:
-    account, client = account_with(service, production=True, rate=1000)
+    _, client = account_with(service, production=True, rate=1000)
     with pytest.raises(ClientError) as missing:
         client.send_email(
             Source="sender@example.com",
