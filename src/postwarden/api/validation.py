@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from postwarden.api.errors import ApiError
+
+Path = tuple[str | int, ...]
 
 
 class Validator:
@@ -25,7 +28,7 @@ class Validator:
 
     def validate(self, params: dict[str, Any], shape: Mapping[str, Any]) -> None:
         """Raise ApiError for the first problems found; blobs are decoded in place."""
-        self._structure(params, shape, "")
+        self._structure(params, shape, ())
         if self._missing and self._missing_code:
             raise ApiError(self._missing_code, f"The request must contain the parameter {self._missing[0]}")
         if self._errors:
@@ -33,20 +36,22 @@ class Validator:
             noun = "error" if count == 1 else "errors"
             raise ApiError(self._code, f"{count} validation {noun} detected: " + "; ".join(self._errors[:5]))
 
-    def _fail(self, path: str, value: Any, constraint: str) -> None:
+    def _fail(self, path: Path, value: Any, constraint: str) -> None:
         shown = "null" if value is None else repr(value) if not isinstance(value, (dict, list)) else "'…'"
-        self._errors.append(f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}")
+        self._errors.append(f"Value {shown} at '{_dotted(path)}' failed to satisfy constraint: {constraint}")
 
-    def _structure(self, value: dict[str, Any], shape: Mapping[str, Any], path: str) -> None:
-        for required in shape.get("required", []):
+    def _structure(self, value: dict[str, Any], shape: Mapping[str, Any], path: Path) -> None:
+        for required in shape.get("required", ()):
             if value.get(required) is None:
-                self._missing.append(f"{path}.{required}" if path else required)
-                self._fail(_join(path, required), None, "Member must not be null")
-        for name, member in shape.get("members", {}).items():
-            if name in value and value[name] is not None:
-                value[name] = self._value(value[name], self._shapes[member["shape"]], _join(path, name))
+                self._missing.append(".".join([*(p for p in path if isinstance(p, str)), required]))
+                self._fail((*path, required), None, "Member must not be null")
+        members = shape.get("members", {})
+        for name, item in value.items():
+            member = members.get(name)
+            if member is not None and item is not None:
+                value[name] = self._value(item, self._shapes[member["shape"]], (*path, name))
 
-    def _value(self, value: Any, shape: Mapping[str, Any], path: str) -> Any:
+    def _value(self, value: Any, shape: Mapping[str, Any], path: Path) -> Any:
         kind = shape["type"]
         if kind == "structure":
             if not isinstance(value, dict):
@@ -59,7 +64,7 @@ class Validator:
                 return value
             self._length(value, shape, path)
             member = self._shapes[shape["member"]["shape"]]
-            return [self._value(item, member, f"{path}.{i + 1}") for i, item in enumerate(value)]
+            return [self._value(item, member, (*path, i + 1)) for i, item in enumerate(value)]
         elif kind == "map":
             if not isinstance(value, dict):
                 self._fail(path, value, "Member must be a map")
@@ -71,7 +76,7 @@ class Validator:
             if "enum" in shape and value not in shape["enum"]:
                 self._fail(path, value, f"Member must satisfy enum value set: [{', '.join(shape['enum'])}]")
             pattern = shape.get("pattern")
-            if pattern and not re.fullmatch(pattern, value, re.DOTALL):
+            if pattern and not _compiled(pattern).fullmatch(value):
                 self._fail(path, value, f"Member must satisfy regular expression pattern: {pattern}")
         elif kind == "blob":
             if not isinstance(value, str):
@@ -96,19 +101,24 @@ class Validator:
             self._fail(path, value, "Member must be a timestamp")
         return value
 
-    def _length(self, value: str | list[Any], shape: Mapping[str, Any], path: str) -> None:
+    def _length(self, value: str | list[Any], shape: Mapping[str, Any], path: Path) -> None:
         if "min" in shape and len(value) < shape["min"]:
             self._fail(path, value, f"Member must have length greater than or equal to {shape['min']}")
         if "max" in shape and len(value) > shape["max"]:
             self._fail(path, value, f"Member must have length less than or equal to {shape['max']}")
 
-    def _range(self, value: int, shape: Mapping[str, Any], path: str) -> None:
+    def _range(self, value: int, shape: Mapping[str, Any], path: Path) -> None:
         if "min" in shape and value < shape["min"]:
             self._fail(path, value, f"Member must have value greater than or equal to {shape['min']}")
         if "max" in shape and value > shape["max"]:
             self._fail(path, value, f"Member must have value less than or equal to {shape['max']}")
 
 
-def _join(path: str, name: str) -> str:
-    member = name[:1].lower() + name[1:]
-    return f"{path}.{member}" if path else member
+def _dotted(path: Path) -> str:
+    """AWS's member path: `content.simple.subject`, list items as `destination.toAddresses.2`."""
+    return ".".join(p[:1].lower() + p[1:] if isinstance(p, str) else str(p) for p in path)
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.DOTALL)

@@ -10,8 +10,20 @@ from sqlalchemy import Connection, Integer, cast, func, insert, select
 
 from postwarden.domain.events import EventType
 from postwarden.ports import ActivityBucket, NewEvent, StoredEvent
+from postwarden.storage.bulk import insert_rows
 from postwarden.storage.repositories.messages import SqlMessageRepository
 from postwarden.storage.tables import audit_log, events, recipients
+
+_EVENT_COLUMNS = (
+    "event_id",
+    "account_id",
+    "region",
+    "message_id",
+    "recipient",
+    "event_type",
+    "created_at",
+    "detail",
+)
 
 
 class SqlEventRepository:
@@ -20,22 +32,20 @@ class SqlEventRepository:
         self._messages = messages
 
     def add(self, batch: Sequence[NewEvent]) -> None:
-        if not batch:
-            return
         rows = [
-            {
-                "event_id": e.event_id,
-                "account_id": e.account_id,
-                "region": e.region,
-                "message_id": e.message_id,
-                "recipient": e.recipient,
-                "event_type": e.event_type.value,
-                "created_at": e.created_at,
-                "detail": json.dumps(e.detail, separators=(",", ":")),
-            }
+            (
+                e.event_id,
+                e.account_id,
+                e.region,
+                e.message_id,
+                e.recipient,
+                e.event_type.value,
+                e.created_at,
+                json.dumps(e.detail, separators=(",", ":")),
+            )
             for e in batch
         ]
-        self._c.execute(insert(events), rows)
+        insert_rows(self._c, events, _EVENT_COLUMNS, rows)
 
     def find(
         self,

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, func, select, text, update
 
 from postwarden.domain.delivery import Delivered, PermanentFailure, RecipientStatus, TransientFailure
 from postwarden.domain.events import MailSummary
 from postwarden.domain.simulator import SimulatorScenario
 from postwarden.ports import AttemptResult, DueRecipient, MessageContent, NewMessage, NewRecipient
+from postwarden.storage.bulk import insert_rows
 from postwarden.storage.tables import messages, recipients
 
 _CLAIM = (
@@ -27,55 +28,83 @@ _CLAIM = (
 )
 
 
+_MESSAGE_COLUMNS = (
+    "message_id",
+    "account_id",
+    "region",
+    "created_at",
+    "source",
+    "envelope_from",
+    "destination",
+    "content",
+    "caller_identity",
+    "source_ip",
+    "operation",
+    "configuration_set",
+    "tags",
+    "common_headers",
+)
+_RECIPIENT_COLUMNS = (
+    "message_id",
+    "account_id",
+    "region",
+    "address",
+    "domain",
+    "status",
+    "attempts",
+    "accepted_at",
+    "next_attempt_at",
+    "simulator",
+    "updated_at",
+)
+
+
 class SqlMessageRepository:
     def __init__(self, connection: Connection, *, skip_locked: bool) -> None:
         self._c = connection
         self._claim = text(_CLAIM.format(lock=" FOR UPDATE SKIP LOCKED" if skip_locked else ""))
 
     def add_messages(self, batch: Sequence[NewMessage]) -> None:
-        if not batch:
-            return
         rows = [
-            {
-                "message_id": m.message_id,
-                "account_id": m.account_id,
-                "region": m.region,
-                "created_at": m.created_at,
-                "source": m.source,
-                "envelope_from": m.envelope_from,
-                "destination": json.dumps(list(m.destination)),
-                "content": m.content,
-                "caller_identity": m.caller_identity,
-                "source_ip": m.source_ip,
-                "operation": m.operation,
-                "configuration_set": m.configuration_set,
-                "tags": json.dumps({k: list(v) for k, v in m.tags.items()}),
-                "common_headers": json.dumps(dict(m.common_headers)),
-            }
+            (
+                m.message_id,
+                m.account_id,
+                m.region,
+                m.created_at,
+                m.source,
+                m.envelope_from,
+                json.dumps(list(m.destination)),
+                m.content,
+                m.caller_identity,
+                m.source_ip,
+                m.operation,
+                m.configuration_set,
+                json.dumps({k: list(v) for k, v in m.tags.items()}),
+                json.dumps(dict(m.common_headers)),
+            )
             for m in batch
         ]
-        self._c.execute(insert(messages), rows)
+        insert_rows(self._c, messages, _MESSAGE_COLUMNS, rows)
 
     def add_recipients(self, batch: Sequence[NewRecipient]) -> None:
-        if not batch:
-            return
+        queued = RecipientStatus.QUEUED.value
         rows = [
-            {
-                "message_id": r.message_id,
-                "account_id": r.account_id,
-                "region": r.region,
-                "address": r.address,
-                "domain": r.domain,
-                "status": RecipientStatus.QUEUED.value,
-                "attempts": 0,
-                "accepted_at": r.accepted_at,
-                "next_attempt_at": r.accepted_at,
-                "simulator": r.simulator.value if r.simulator else None,
-                "updated_at": r.accepted_at,
-            }
+            (
+                r.message_id,
+                r.account_id,
+                r.region,
+                r.address,
+                r.domain,
+                queued,
+                0,
+                r.accepted_at,
+                r.accepted_at,
+                r.simulator.value if r.simulator else None,
+                r.accepted_at,
+            )
             for r in batch
         ]
-        self._c.execute(insert(recipients), rows)
+        insert_rows(self._c, recipients, _RECIPIENT_COLUMNS, rows)
 
     def claim_due(self, now: float, limit: int, lease_until: float, token: str) -> list[DueRecipient]:
         params = {"now": now, "limit": limit, "lease_until": lease_until, "token": token}
