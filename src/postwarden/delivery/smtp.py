@@ -87,12 +87,9 @@ class SmtpTransport:
             return TransientFailure(f"connection to {host}:{port} failed: {error}", None, ip)
         else:
             outcome = classify_reply(_parse(response), ip)
+        # A finished (or reset, on error) transaction leaves the session ready for the next MAIL FROM.
         if client.is_connected and used + 1 < self._settings.max_messages_per_connection:
-            try:
-                await client.rset()
-                pool.idle.append((client, used + 1))
-            except (aiosmtplib.SMTPException, OSError, TimeoutError):
-                await _quietly_close(client)
+            pool.idle.append((client, used + 1))
         else:
             await _quietly_close(client)
         return outcome

@@ -227,11 +227,8 @@ class DeliveryWorker:
 
     def record(self, batch: Sequence[AttemptResult]) -> None:
         with self._store.transaction() as tx:
-            events: list[NewEvent] = []
-            for result in batch:
-                if tx.messages.record_attempt(result):
-                    events.extend(result.events)
-            tx.events.add(events)
+            applied = tx.messages.record_attempts(batch)
+            tx.events.add([event for result in applied for event in result.events])
 
     @property
     def in_flight(self) -> int:

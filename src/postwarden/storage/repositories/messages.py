@@ -59,9 +59,16 @@ _RECIPIENT_COLUMNS = (
 )
 
 
+_RECORD = (
+    "UPDATE recipients SET status = ?, attempts = ?, next_attempt_at = ?, last_reply = ?, updated_at = ?, "
+    "lease_token = NULL WHERE recipient_id = ?"
+)
+
+
 class SqlMessageRepository:
     def __init__(self, connection: Connection, *, skip_locked: bool) -> None:
         self._c = connection
+        self._row_locks = skip_locked
         self._claim = text(_CLAIM.format(lock=" FOR UPDATE SKIP LOCKED" if skip_locked else ""))
 
     def add_messages(self, batch: Sequence[NewMessage]) -> None:
@@ -134,29 +141,24 @@ class SqlMessageRepository:
         )
         return {row[0]: MessageContent(row[1], bytes(row[2])) for row in self._c.execute(query)}
 
-    def record_attempt(self, result: AttemptResult) -> bool:
-        outcome = result.outcome
-        values: dict[str, object] = {
-            "attempts": result.recipient.attempts + 1,
-            "updated_at": result.finished_at,
-            "lease_token": None,
-        }
-        if isinstance(outcome, Delivered):
-            values.update(status=RecipientStatus.DELIVERED.value, last_reply=str(outcome.reply))
-        elif isinstance(outcome, TransientFailure) and result.next_attempt_at is not None:
-            values.update(next_attempt_at=result.next_attempt_at, last_reply=outcome.description)
-        else:
-            assert isinstance(outcome, (PermanentFailure, TransientFailure))
-            values.update(status=RecipientStatus.BOUNCED.value, last_reply=outcome.description)
-        statement = (
-            update(recipients)
-            .where(
-                recipients.c.recipient_id == result.recipient.recipient_id,
-                recipients.c.lease_token == result.recipient.lease_token,
-            )
-            .values(values)
+    def record_attempts(self, results: Sequence[AttemptResult]) -> list[AttemptResult]:
+        """Apply each result whose lease still holds; returns those (a late answer from a worker whose
+        lease ran out is dropped, so its events are not recorded twice)."""
+        if not results:
+            return []
+        ids = [r.recipient.recipient_id for r in results]
+        query = select(recipients.c.recipient_id, recipients.c.lease_token).where(
+            recipients.c.recipient_id.in_(ids)
         )
-        return bool(self._c.execute(statement).rowcount)
+        if self._row_locks:
+            query = query.with_for_update()
+        holders = {row[0]: row[1] for row in self._c.execute(query)}
+        current = [r for r in results if holders.get(r.recipient.recipient_id) == r.recipient.lease_token]
+        rows = [_attempt_row(r) for r in current]
+        if rows:
+            marker = "?" if self._c.dialect.paramstyle == "qmark" else "%s"
+            self._c.exec_driver_sql(_RECORD.replace("?", marker), rows)
+        return current
 
     def mail_summaries(self, message_ids: Iterable[str]) -> dict[str, MailSummary]:
         wanted = list(set(message_ids))
@@ -203,3 +205,17 @@ class SqlMessageRepository:
     def queue_depth(self) -> int:
         query = select(func.count()).select_from(recipients).where(recipients.c.status == "queued")
         return int(self._c.execute(query).scalar_one())
+
+
+def _attempt_row(result: AttemptResult) -> tuple[object, ...]:
+    outcome = result.outcome
+    due = result.recipient
+    if isinstance(outcome, Delivered):
+        return (RecipientStatus.DELIVERED.value, due.attempts + 1, due.accepted_at, str(outcome.reply),
+                result.finished_at, due.recipient_id)  # fmt: skip
+    if isinstance(outcome, TransientFailure) and result.next_attempt_at is not None:
+        return (RecipientStatus.QUEUED.value, due.attempts + 1, result.next_attempt_at, outcome.description,
+                result.finished_at, due.recipient_id)  # fmt: skip
+    assert isinstance(outcome, (PermanentFailure, TransientFailure))
+    return (RecipientStatus.BOUNCED.value, due.attempts + 1, due.accepted_at, outcome.description,
+            result.finished_at, due.recipient_id)  # fmt: skip
