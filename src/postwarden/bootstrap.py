@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from postwarden.delivery.mx import MxResolver, StaticRoutes
     from postwarden.services.delivery import DeliveryWorker
     from postwarden.services.send import SendService
+    from postwarden.smtp.server import SubmissionServer
 
 log = logging.getLogger("postwarden")
 
@@ -156,8 +157,40 @@ def _routes(settings: Settings) -> MxResolver | StaticRoutes:
         return StaticRoutes(host or "127.0.0.1", int(port))
     if settings.dns_resolver:
         host, _, port = settings.dns_resolver.rpartition(":")
-        return MxResolver((host, int(port)))
-    return MxResolver()
+        return MxResolver((host, int(port)), port=settings.outbound_smtp_port)
+    return MxResolver(port=settings.outbound_smtp_port)
+
+
+def _submission_server(settings: Settings, server: Server) -> SubmissionServer | None:
+    """The SES SMTP interface, sharing the API's accept pipeline; None when both ports are 0."""
+    if not settings.smtp_port and not settings.smtps_port:
+        return None
+    from postwarden.services.compose import MessageComposer
+    from postwarden.smtp.server import SubmissionSettings, submission_server
+    from postwarden.smtp.tls import server_context
+
+    tls = server_context(
+        settings.data_dir,
+        settings.hostname,
+        cert_file=settings.smtp_tls_cert,
+        key_file=settings.smtp_tls_key,
+        extra_names=(settings.smtp_host,),
+    )
+    return submission_server(
+        SubmissionSettings(
+            host=settings.smtp_host,
+            starttls_port=settings.smtp_port,
+            tls_port=settings.smtps_port,
+            hostname=settings.hostname,
+            max_connections=settings.smtp_max_connections,
+            idle_timeout=settings.smtp_idle_timeout,
+        ),
+        tls,
+        composer=MessageComposer(server.sender, SystemClock(), settings.hostname),
+        sender=server.sender,
+        lookup=server.services.accounts.caller,
+        regions=settings.region_list,
+    )
 
 
 async def serve(settings: Settings) -> None:
@@ -185,9 +218,15 @@ async def serve(settings: Settings) -> None:
         server.services.store.engine.url.render_as_string(hide_password=True),
         f"relay {settings.relay}" if settings.relay else "delivery by MX",
     )
+    smtp: SubmissionServer | None = None
     try:
+        smtp = _submission_server(settings, server)
+        if smtp is not None:
+            await smtp.start()  # before the API, so that both are up once the API answers
         await http.serve()
     finally:
+        if smtp is not None:
+            await smtp.stop()
         await server.sender.stop()
         await server.worker.stop()
         server.services.store.dispose()

@@ -33,10 +33,22 @@ class Settings:
     )
     http_host: str = _setting("127.0.0.1", "Address the SES API listens on.")
     http_port: int = _setting(8787, "Port the SES API listens on.")
+    smtp_host: str = _setting("127.0.0.1", "Address the SES SMTP submission interface listens on.")
+    smtp_port: int = _setting(2587, "SMTP submission port with STARTTLS (SES: 25, 587, 2587). 0: off.")
+    smtps_port: int = _setting(2465, "SMTP submission port with implicit TLS (SES: 465, 2465). 0: off.")
+    smtp_tls_cert: str = _setting(
+        "", "PEM certificate (chain) for SMTP TLS. Empty: a self-signed one, DATA_DIR/smtp-cert.pem."
+    )
+    smtp_tls_key: str = _setting("", "PEM private key of SMTP_TLS_CERT. Empty: DATA_DIR/smtp-key.pem.")
+    smtp_max_connections: int = _setting(200, "Open SMTP connections at once; more are refused with 421.")
+    smtp_idle_timeout: float = _setting(300.0, "Seconds an SMTP client may stay silent before 451 and close.")
     relay: str = _setting(
         "", "host:port of a smarthost that receives all outbound mail. Empty: deliver by MX."
     )
     dns_resolver: str = _setting("", "host:port of the DNS resolver for MX look-ups. Empty: the system's.")
+    outbound_smtp_port: int = _setting(
+        25, "Port of the MX hosts that mail is delivered to (25 but in tests)."
+    )
     regions: str = _setting(DEFAULT_REGIONS, "Comma-separated regions that requests may be signed for.")
     hostname: str = _setting("postwarden.localhost", "This server's name: HELO, reporting MTA, Message-ID.")
     return_path_domain: str = _setting(

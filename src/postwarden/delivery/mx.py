@@ -26,11 +26,20 @@ class RouteError(Exception):
 
 
 class MxResolver:
-    def __init__(self, nameserver: tuple[str, int] | None = None, cache_seconds: float = 300.0) -> None:
+    def __init__(
+        self,
+        nameserver: tuple[str, int] | None = None,
+        *,
+        port: int = 25,
+        cache_seconds: float = 300.0,
+        timeout: float = 10.0,
+    ) -> None:
         self._resolver = dns.asyncresolver.Resolver(configure=nameserver is None)
         if nameserver is not None:
             self._resolver.nameservers = [nameserver[0]]
             self._resolver.port = nameserver[1]
+        self._resolver.lifetime = timeout
+        self._port = port
         self._cache: dict[str, tuple[float, Route]] = {}
         self._cache_seconds = cache_seconds
 
@@ -49,13 +58,31 @@ class MxResolver:
             hosts = [str(r.exchange).rstrip(".") for r in records]
             if hosts == [""]:  # RFC 7505 null MX: the domain accepts no mail
                 raise RouteError(f"{domain} publishes a null MX and accepts no mail", permanent=True)
-            return Route(tuple((host, 25) for host in hosts))
         except dns.resolver.NXDOMAIN as error:
             raise RouteError(f"domain {domain} does not exist", permanent=True) from error
         except dns.resolver.NoAnswer:
-            return Route(((domain, 25),))  # implicit MX: the domain's own address
+            hosts = [domain]  # implicit MX: the domain's own address (RFC 5321 §5.1)
         except dns.exception.DNSException as error:
             raise RouteError(f"DNS lookup for {domain} failed: {error}", permanent=False) from error
+        addresses: list[tuple[str, int]] = []
+        for host in hosts:
+            addresses.extend((address, self._port) for address in await self._addresses(host))
+        if not addresses:
+            raise RouteError(
+                f"no address found for the mail hosts of {domain}: {', '.join(hosts)}", permanent=False
+            )
+        return Route(tuple(addresses))
+
+    async def _addresses(self, host: str) -> list[str]:
+        """The host's addresses through the same resolver (so a configured resolver is used throughout)."""
+        found: list[str] = []
+        for rdtype in ("A", "AAAA"):
+            try:
+                answer = await self._resolver.resolve(host, rdtype)
+            except dns.exception.DNSException:
+                continue
+            found.extend(str(r.address) for r in answer)
+        return found
 
 
 class StaticRoutes:
