@@ -87,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
     sending.add_argument("--reason", default="", help="recorded in the audit log")
     sending.set_defaults(run=_accounts_set_sending)
 
+    smtp = accounts.add_parser(
+        "smtp-credentials", parents=[common], help="SES SMTP username and password of an access key"
+    )
+    smtp.add_argument("access_key_id")
+    smtp.add_argument("--region", default=DEFAULT_REGION, help="the password is valid in this region only")
+    smtp.set_defaults(run=_accounts_smtp_credentials)
+
     identities = commands.add_parser("identities", help="manage identities").add_subparsers(
         title="identities"
     )
@@ -197,6 +204,26 @@ def _accounts_set_sending(settings: Settings, args: argparse.Namespace) -> int:
     except UnknownAccountError as error:
         raise CommandError(f"no account {error}") from error
     record = _state_record(state)
+    _emit(args, record, _text(record))
+    return 0
+
+
+def _accounts_smtp_credentials(settings: Settings, args: argparse.Namespace) -> int:
+    from postwarden.domain.credentials import smtp_password
+
+    if args.region not in settings.region_list:
+        raise CommandError(f"region {args.region} is not one of the configured regions")
+    caller = _services(settings).accounts.caller(args.access_key_id)
+    if caller is None:
+        raise CommandError(f"no active access key {args.access_key_id}")
+    record = {
+        "username": args.access_key_id,
+        "password": smtp_password(caller.secret_access_key, args.region),
+        "region": args.region,
+        "host": settings.smtp_host,
+        "starttls_port": settings.smtp_port,
+        "tls_port": settings.smtps_port,
+    }
     _emit(args, record, _text(record))
     return 0
 

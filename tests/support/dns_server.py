@@ -26,10 +26,8 @@ class TestDnsServer:
         self.host = host
         self._lock = threading.Lock()
         self._records: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        udp = socketserver.ThreadingUDPServer((host, 0), _UdpHandler)
-        self.port = udp.server_address[1]
-        tcp = socketserver.ThreadingTCPServer((host, self.port), _TcpHandler)
-        self._servers: list[Any] = [udp, tcp]
+        self._servers: list[Any] = _bind_pair(host)
+        self.port = self._servers[0].server_address[1]
         for server in self._servers:
             server.daemon_threads = True
             server.dns = self  # type: ignore[attr-defined]
@@ -85,6 +83,19 @@ class TestDnsServer:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+def _bind_pair(host: str) -> list[Any]:
+    """A UDP and a TCP server on the same free port (the UDP port's TCP twin may be taken: try again)."""
+    for _ in range(50):
+        udp = socketserver.ThreadingUDPServer((host, 0), _UdpHandler)
+        try:
+            tcp = socketserver.ThreadingTCPServer((host, udp.server_address[1]), _TcpHandler)
+        except OSError:
+            udp.server_close()
+            continue
+        return [udp, tcp]
+    raise OSError("no port free for both UDP and TCP")
 
 
 def _key(name: str) -> str:

@@ -73,6 +73,11 @@ class Service:
             "POSTWARDEN_RETRY_MAX_INTERVAL_SECONDS": "2",
             "POSTWARDEN_LOG_LEVEL": "WARNING",
         }
+        # Every service gets its own SMTP ports, so several can run at once on one machine.
+        self.smtp_port = int(str(settings.pop("smtp_port", free_port())))
+        self.smtps_port = int(str(settings.pop("smtps_port", free_port())))
+        self.env["POSTWARDEN_SMTP_PORT"] = str(self.smtp_port)
+        self.env["POSTWARDEN_SMTPS_PORT"] = str(self.smtps_port)
         for key, value in settings.items():
             self.env[f"POSTWARDEN_{key.upper()}"] = str(value)
         self.process: subprocess.Popen[bytes] | None = None

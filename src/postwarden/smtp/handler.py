@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+import contextlib
 import logging
 from base64 import b64decode
 from typing import Any
 
-from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session, TLSSetupException
 
 from postwarden.mail import parse_address
 from postwarden.mail.errors import MailError
-from postwarden.services.compose import CompositionError, MessageComposer, Origin, RawContent, SendOptions
+from postwarden.services.compose import (
+    MAX_RECIPIENTS,
+    CompositionError,
+    MessageComposer,
+    Origin,
+    RawContent,
+    SendOptions,
+)
 from postwarden.services.send import SendService
 from postwarden.ses_errors import errors_for
 from postwarden.smtp.auth import SmtpAuthenticator, SmtpLogin
@@ -46,16 +54,15 @@ class SubmissionHandler:
         self._authenticator = authenticator
         self._throttle = throttle
         self._max_bytes = max_message_bytes
+        self._in_flight = 0
+        self._drained = asyncio.Event()
 
     # aiosmtpd picks the mechanisms up by name: these replace its built-in PLAIN and LOGIN, so that
     # the credential check can await the database and the back-off can sleep.
     async def auth_PLAIN(self, server: SMTP, args: list[str]) -> AuthResult:
-        if len(args) == 1:
-            blob = await server.challenge_auth("")
-            if blob is MISSING:
-                return AuthResult(success=False, handled=True)
-        else:
-            blob = _b64(args[1])
+        blob: Any = _b64(args[1]) if len(args) > 1 else await server.challenge_auth("")
+        if blob is MISSING:  # the client sent "*" or bad base64; aiosmtpd has answered
+            return AuthResult(success=False, handled=True)
         parts = blob.split(b"\x00") if isinstance(blob, bytes) else []
         if len(parts) != 3:
             await server.push("501 5.5.2 Can't decode AUTH PLAIN credentials")
@@ -124,20 +131,38 @@ class SubmissionHandler:
             parse_address(address)
         except MailError:
             return f"553 {address} address unknown"
-        envelope.rcpt_tos.append(address)
-        envelope.rcpt_options.extend(rcpt_options)
+        # One more than the limit is enough for DATA to refuse the message as SES does; keeping no
+        # more bounds the memory a client can make the session hold.
+        if len(envelope.rcpt_tos) <= MAX_RECIPIENTS:
+            envelope.rcpt_tos.append(address)
+            envelope.rcpt_options.extend(rcpt_options)
         return "250 Ok"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self._in_flight += 1
+        self._drained.clear()
         try:
             return await self._submit(session, envelope)
         except Exception:
             log.exception("SMTP submission from %s failed", _client_ip(session))
             return TEMPORARY_FAILURE
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._drained.set()
 
     async def handle_exception(self, error: Exception) -> str:
-        log.error("SMTP command failed", exc_info=error)
+        if isinstance(error, TLSSetupException | ConnectionError):  # the client went away or gave up
+            log.info("SMTP connection failed: %r", error.__cause__ or error)
+        else:
+            log.error("SMTP command failed", exc_info=error)
         return TEMPORARY_FAILURE
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (at most `timeout` seconds) until no DATA is between receipt and reply."""
+        if self._in_flight:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), timeout)
 
     async def _submit(self, session: Session, envelope: Envelope) -> str:
         login = session.auth_data

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from typing import Any, AnyStr
+from typing import Any, AnyStr, cast
 
 from aiosmtpd.smtp import SMTP, Session
 
@@ -88,27 +88,33 @@ class SubmissionProtocol(SMTP):
         if first and not self._gate.enter(self):
             assert self._handler_coroutine is not None
             self._handler_coroutine.cancel()  # before it has sent the greeting
-            assert isinstance(transport, asyncio.WriteTransport)
-            transport.write(TOO_MANY_CONNECTIONS)
-            transport.close()
+            writer = cast(asyncio.WriteTransport, transport)  # uvloop's transports are not subclasses
+            writer.write(TOO_MANY_CONNECTIONS)
+            writer.close()
 
     def connection_lost(self, error: Exception | None) -> None:
         self._gate.leave(self)
         super().connection_lost(error)
+
+    def data_received(self, data: bytes) -> None:
+        # The idle timeout counts from the client's last bytes, not from its last command, so that a
+        # long DATA upload is not cut off while it is still arriving.
+        self._reset_timeout()
+        super().data_received(data)
 
     def close_connection(self) -> None:
         if self.transport is not None:
             self.transport.close()
 
     def _timeout_cb(self) -> None:
-        transport = self.transport
-        if isinstance(transport, asyncio.WriteTransport) and not transport.is_closing():
+        transport = cast(asyncio.WriteTransport | None, self.transport)
+        if transport is not None and not transport.is_closing():
             transport.write(IDLE_TIMEOUT)
-        super()._timeout_cb()
+        super()._timeout_cb()  # type: ignore[no-untyped-call]
 
     async def push(self, status: AnyStr) -> None:
         if isinstance(status, str):
-            status = _REPLACED.get(status, status)  # type: ignore[assignment]
+            status = _REPLACED.get(status, status)
         await super().push(status)
 
     async def check_auth_needed(self, caller_method: str) -> bool:
