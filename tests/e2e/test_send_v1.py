@@ -208,3 +208,19 @@ def test_aws_cli_sends_a_message(service: Service, mta: RemoteMta) -> None:
     message_id = json.loads(result.stdout)["MessageId"]
     (received,) = mta.wait_for(to)
     assert message_id.encode() in received.data and b"from the cli" in received.data
+
+
+def test_an_enforcement_pause_is_message_rejected_in_v1_and_sending_paused_in_v2(service: Service) -> None:
+    account, client = account_with(service, rate=1000)
+    service.cli("accounts", "pause", account.account_id, "--reason", "test")
+    with pytest.raises(ClientError) as v1:
+        send(client, ["a@example.com"])
+    assert error_of(v1)[0] == "MessageRejected"
+    assert error_of(v1)[1].startswith("Sending paused for this account.")
+    with pytest.raises(ClientError) as v2:
+        service.client(account).send_email(
+            FromEmailAddress="sender@example.com",
+            Destination={"ToAddresses": ["a@example.com"]},
+            Content={"Simple": {"Subject": {"Data": "x"}, "Body": {"Text": {"Data": "x"}}}},
+        )
+    assert error_of(v2)[:1] == ("SendingPausedException",) and error_of(v2)[2] == 400
