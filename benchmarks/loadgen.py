@@ -131,7 +131,7 @@ class RequestBuilder:
         template = capture_request(client, self._params(0))
         self._method = template.method
         self._url = template.url
-        self._host = urlsplit(template.url).netloc
+        self._host = _host_header(template.url)
         self._target = _request_target(template.url)
         headers = {name: _text(value) for name, value in template.headers.items()}
         self._signed_headers = {
@@ -143,6 +143,8 @@ class RequestBuilder:
         self._signer = SigV4Auth(
             Credentials(config.access_key, config.secret_key), model.signing_name, config.region
         )
+        if _encoded(self.body(0)) != _encoded(template.body):
+            raise RuntimeError("botocore's serializer and client disagree on the SendEmail body")
 
     def _params(self, index: int) -> dict[str, Any]:
         recipient = recipient_for(self._config.recipient, index)
@@ -170,13 +172,30 @@ def _text(value: str | bytes) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
+def _encoded(body: bytes | str | dict[str, str] | None) -> bytes:
+    """A request body as bytes; form fields are url-encoded the way AWSRequest does it."""
+    if isinstance(body, dict):
+        return _encoded(AWSRequest(method="POST", url="http://localhost/", data=body).prepare().body)
+    if isinstance(body, str):
+        return body.encode()
+    return body or b""
+
+
+def _host_header(url: str) -> str:
+    """The Host header SigV4 signs (botocore leaves out a default port, as HTTP clients do)."""
+    parts = urlsplit(url)
+    default_port = {"http": 80, "https": 443}.get(parts.scheme)
+    host = parts.hostname or ""
+    return host if parts.port in (None, default_port) else f"{host}:{parts.port}"
+
+
 def _request_target(url: str) -> str:
     parts = urlsplit(url)
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def _wire_bytes(method: str, target: str, host: str, headers: Any, body: bytes | str | None) -> bytes:
-    payload = body.encode() if isinstance(body, str) else (body or b"")
+    payload = _encoded(body)
     lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", "Accept-Encoding: identity"]
     lines += [f"{name}: {_text(value)}" for name, value in headers]
     head = "\r\n".join(lines) + "\r\n\r\n"

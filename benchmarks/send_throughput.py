@@ -327,6 +327,9 @@ def postwarden_env(data_dir: Path, http_port: int, sink_port: int, options: Opti
         POSTWARDEN_HTTP_PORT=str(http_port),
         POSTWARDEN_RELAY=f"127.0.0.1:{sink_port}",
         POSTWARDEN_LOG_LEVEL="WARNING",
+        # The SMTP submission interface is not under test; off, so that its fixed ports never collide.
+        POSTWARDEN_SMTP_PORT="0",
+        POSTWARDEN_SMTPS_PORT="0",
     )
     if options.database_url:
         env["POSTWARDEN_DATABASE_URL"] = options.database_url
