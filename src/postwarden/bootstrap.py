@@ -198,7 +198,8 @@ async def serve(settings: Settings) -> None:
 
     server = build_server(settings)
     await server.sender.start()
-    await server.worker.start(sole_worker=server.services.store.engine.dialect.name == "sqlite")
+    if settings.delivery_enabled:
+        await server.worker.start(sole_worker=server.services.store.engine.dialect.name == "sqlite")
     config = uvicorn.Config(
         server.app,
         host=settings.http_host,
@@ -207,6 +208,7 @@ async def serve(settings: Settings) -> None:
         loop="none",
         lifespan="off",
         access_log=False,
+        proxy_headers=False,
         log_level="warning",
         backlog=4096,
     )
@@ -228,7 +230,8 @@ async def serve(settings: Settings) -> None:
         if smtp is not None:
             await smtp.stop()
         await server.sender.stop()
-        await server.worker.stop()
+        if settings.delivery_enabled:
+            await server.worker.stop()
         server.services.store.dispose()
 
 

@@ -63,6 +63,9 @@ class Settings:
     retry_max_interval_seconds: float = _setting(3600.0, "Longest delay between two delivery attempts.")
     max_delivery_seconds: float = _setting(43_200.0, "Time after which an undelivered message bounces.")
     delivery_lease_seconds: float = _setting(300.0, "How long a claimed recipient is reserved for a worker.")
+    delivery_enabled: bool = _setting(
+        True, "Run delivery workers in this process (false: an API-only node; another node delivers)."
+    )
     delivery_max_in_flight: int = _setting(512, "Delivery attempts in progress at once per process.")
     max_connections_per_destination: int = _setting(16, "SMTP connections at once to one destination.")
     sqlite_synchronous: str = _setting("FULL", "SQLite PRAGMA synchronous: FULL (durable) or NORMAL.")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
 
@@ -31,13 +29,10 @@ class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._postgres = engine.dialect.name == "postgresql"
-        # SQLite has one writer at a time, and its busy handler waits by sleeping and polling. Queueing
-        # this process's writers on a lock instead hands the database over the moment it is free.
-        self._write_lock: AbstractContextManager[object] = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
-        with self._write_lock, self.engine.begin() as connection:
+        with self.engine.begin() as connection:
             yield SqlTransaction(connection, postgres=self._postgres)
 
     @contextmanager

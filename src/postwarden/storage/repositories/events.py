@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Integer, cast, func, insert, select
 
 from postwarden.domain.events import EventType
 from postwarden.ports import ActivityBucket, NewEvent, StoredEvent
-from postwarden.storage.bulk import insert_rows
+from postwarden.storage.driver import insert_rows
 from postwarden.storage.repositories.messages import SqlMessageRepository
 from postwarden.storage.tables import audit_log, events, recipients
 

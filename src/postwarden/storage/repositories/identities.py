@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from postwarden.domain.identities import IdentityType, VerificationStatus
 from postwarden.ports import Identity
+from postwarden.storage.driver import fetch
 from postwarden.storage.tables import identities
 
 
@@ -21,13 +22,12 @@ class SqlIdentityRepository:
         wanted = list(set(names))
         if not wanted:
             return frozenset()
-        query = select(identities.c.name).where(
-            identities.c.account_id == account_id,
-            identities.c.region == region,
-            identities.c.verification_status == VerificationStatus.SUCCESS.value,
-            identities.c.name.in_(wanted),
+        sql = (
+            "SELECT name FROM identities WHERE account_id = ? AND region = ? AND verification_status = ? "
+            f"AND name IN ({', '.join(['?'] * len(wanted))})"
         )
-        return frozenset(row[0] for row in self._c.execute(query))
+        rows = fetch(self._c, sql, (account_id, region, VerificationStatus.SUCCESS.value, *wanted))
+        return frozenset(row[0] for row in rows)
 
     def add(self, identity: Identity) -> bool:
         savepoint = self._c.begin_nested()

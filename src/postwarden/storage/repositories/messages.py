@@ -16,7 +16,7 @@ from postwarden.domain.delivery import Delivered, PermanentFailure, RecipientSta
 from postwarden.domain.events import MailSummary
 from postwarden.domain.simulator import SimulatorScenario
 from postwarden.ports import AttemptResult, DueRecipient, MessageContent, NewMessage, NewRecipient
-from postwarden.storage.bulk import insert_rows
+from postwarden.storage.driver import insert_rows
 from postwarden.storage.tables import messages, recipients
 
 _CLAIM = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, delete, func, select, text, update
+from sqlalchemy import Connection, delete, select, text
 
 from postwarden.domain.model import (
     DailyUsage,
@@ -13,6 +13,7 @@ from postwarden.domain.model import (
     SendingLimits,
     SendingState,
 )
+from postwarden.storage.driver import execute, fetch
 from postwarden.storage.tables import quota_usage, sending_states
 
 _INSERT_STATE = text(
@@ -22,9 +23,30 @@ _INSERT_STATE = text(
     ":sending_enabled, :enforcement_status, :sent_last_24h, :counted_through, :rate_tokens, "
     ":rate_updated_at) ON CONFLICT (account_id, region) DO NOTHING"
 )
-_ADD_USAGE = text(
-    "INSERT INTO quota_usage (account_id, region, second, count) VALUES (:a, :r, :s, :c) "
+_ADD_USAGE = (
+    "INSERT INTO quota_usage (account_id, region, second, count) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (account_id, region, second) DO UPDATE SET count = quota_usage.count + excluded.count"
+)
+_STATE_COLUMNS = (
+    "account_id",
+    "region",
+    "production_access",
+    "max_24_hour_send",
+    "max_send_rate",
+    "sending_enabled",
+    "enforcement_status",
+    "sent_last_24h",
+    "counted_through",
+    "rate_tokens",
+    "rate_updated_at",
+)
+_SELECT_STATE = f"SELECT {', '.join(_STATE_COLUMNS)} FROM sending_states WHERE account_id = ? AND region = ?"
+_SAVE_STATE = (
+    f"UPDATE sending_states SET {', '.join(f'{c} = ?' for c in _STATE_COLUMNS[2:])} "
+    "WHERE account_id = ? AND region = ?"
+)
+_EXPIRED_USAGE = (
+    "SELECT SUM(count) FROM quota_usage WHERE account_id = ? AND region = ? AND second > ? AND second <= ?"
 )
 
 
@@ -32,6 +54,7 @@ class SqlSendingRepository:
     def __init__(self, connection: Connection, *, row_locks: bool) -> None:
         self._c = connection
         self._row_locks = row_locks
+        self._select = _SELECT_STATE + (" FOR UPDATE" if row_locks else "")
 
     def lock_states(
         self, keys: Iterable[tuple[str, str]], sandbox: SendingLimits, now: float
@@ -48,23 +71,19 @@ class SqlSendingRepository:
         return found
 
     def _load(self, account_id: str, region: str) -> SendingState | None:
-        query = select(sending_states).where(
-            sending_states.c.account_id == account_id, sending_states.c.region == region
-        )
-        if self._row_locks:
-            query = query.with_for_update()
-        row = self._c.execute(query).mappings().first()
-        if row is None:
+        rows = fetch(self._c, self._select, (account_id, region))
+        if not rows:
             return None
+        (_, _, production, max_24h, max_rate, enabled, status, sent, through, tokens, tokens_at) = rows[0]
         return SendingState(
-            account_id=row["account_id"],
-            region=row["region"],
-            production_access=row["production_access"],
-            limits=SendingLimits(row["max_24_hour_send"], row["max_send_rate"]),
-            sending_enabled=row["sending_enabled"],
-            enforcement_status=EnforcementStatus(row["enforcement_status"]),
-            usage=DailyUsage(row["sent_last_24h"], row["counted_through"]),
-            bucket=RateBucket(row["rate_tokens"], row["rate_updated_at"]),
+            account_id=account_id,
+            region=region,
+            production_access=bool(production),
+            limits=SendingLimits(int(max_24h), float(max_rate)),
+            sending_enabled=bool(enabled),
+            enforcement_status=EnforcementStatus(status),
+            usage=DailyUsage(int(sent), int(through)),
+            bucket=RateBucket(float(tokens), float(tokens_at)),
         )
 
     def _insert(self, state: SendingState) -> None:
@@ -72,25 +91,16 @@ class SqlSendingRepository:
         self._c.execute(_INSERT_STATE, _row(state))
 
     def expired_usage(self, account_id: str, region: str, after: int, through: int) -> int:
-        query = select(func.coalesce(func.sum(quota_usage.c.count), 0)).where(
-            quota_usage.c.account_id == account_id,
-            quota_usage.c.region == region,
-            quota_usage.c.second > after,
-            quota_usage.c.second <= through,
-        )
-        return int(self._c.execute(query).scalar_one())
+        rows = fetch(self._c, _EXPIRED_USAGE, (account_id, region, after, through))
+        return int(rows[0][0] or 0)
 
     def save_state(self, state: SendingState) -> None:
-        values = _row(state)
-        del values["account_id"], values["region"]
-        self._c.execute(
-            update(sending_states)
-            .where(sending_states.c.account_id == state.account_id, sending_states.c.region == state.region)
-            .values(**values)
-        )
+        row = _row(state)
+        values = [row[column] for column in _STATE_COLUMNS[2:]]
+        execute(self._c, _SAVE_STATE, (*values, state.account_id, state.region))
 
     def add_usage(self, account_id: str, region: str, second: int, count: int) -> None:
-        self._c.execute(_ADD_USAGE, {"a": account_id, "r": region, "s": second, "c": count})
+        execute(self._c, _ADD_USAGE, (account_id, region, second, count))
 
     def prune_usage(self, before: int) -> int:
         result = self._c.execute(delete(quota_usage).where(quota_usage.c.second < before))
