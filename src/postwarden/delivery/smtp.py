@@ -76,17 +76,10 @@ class SmtpTransport:
             return TransientFailure(f"could not connect to {host}:{port}")
         ip = _peer_ip(client)
         try:
-            _, response = await client.sendmail(sender, [recipient], content)
-        except aiosmtplib.SMTPRecipientsRefused as error:
-            refused = error.recipients[0]
-            outcome = classify_reply(SmtpReply(refused.code, refused.message), ip)
-        except aiosmtplib.SMTPResponseException as error:
-            outcome = classify_reply(SmtpReply(error.code, error.message), ip)
+            outcome = await _transaction(client, sender, recipient, content, ip)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             await _quietly_close(client)
             return TransientFailure(f"connection to {host}:{port} failed: {error}", None, ip)
-        else:
-            outcome = classify_reply(_parse(response), ip)
         # A finished (or reset, on error) transaction leaves the session ready for the next MAIL FROM.
         if client.is_connected and used + 1 < self._settings.max_messages_per_connection:
             pool.idle.append((client, used + 1))
@@ -122,9 +115,33 @@ class SmtpTransport:
             pool.idle.clear()
 
 
-def _parse(response: str) -> SmtpReply:
-    code, _, text = response.partition(" ")
-    return SmtpReply(int(code), text) if code.isdigit() else SmtpReply(250, response)
+async def _transaction(
+    client: aiosmtplib.SMTP, sender: str, recipient: str, content: bytes, ip: str | None
+) -> Outcome:
+    """MAIL, RCPT, DATA for one recipient. The addresses were validated when the message was accepted,
+    so they are sent as they are (aiosmtplib's own sendmail would parse each one again)."""
+    if client.is_ehlo_or_helo_needed:  # a fresh session, or just after STARTTLS
+        await client.ehlo()
+    reply = await client.execute_command(b"MAIL", b"FROM:<" + sender.encode() + b">")
+    if reply.code != 250:
+        await _reset(client)
+        return classify_reply(SmtpReply(reply.code, reply.message), ip)
+    reply = await client.execute_command(b"RCPT", b"TO:<" + recipient.encode() + b">")
+    if reply.code not in (250, 251):
+        await _reset(client)
+        return classify_reply(SmtpReply(reply.code, reply.message), ip)
+    try:
+        reply = await client.data(content)
+    except aiosmtplib.SMTPResponseException as error:
+        return classify_reply(SmtpReply(error.code, error.message), ip)
+    return classify_reply(SmtpReply(reply.code, reply.message), ip)
+
+
+async def _reset(client: aiosmtplib.SMTP) -> None:
+    try:
+        await client.rset()
+    except (aiosmtplib.SMTPResponseException, ConnectionError):
+        client.close()
 
 
 def _peer_ip(client: aiosmtplib.SMTP) -> str | None:
