@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+AUTOCHECKPOINT_PAGES = 20_000
+"""Checkpoints normally happen in the background (storage.checkpoint); this is the safety net."""
 HEAD_REVISION = "0002"
 """The newest migration; a test keeps it equal to Alembic's head."""
 
@@ -46,6 +48,7 @@ def _sqlite_engine(url: str, synchronous: str, pool_size: int) -> Engine:
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
