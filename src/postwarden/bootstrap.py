@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from postwarden.config import Settings
 from postwarden.domain.model import SendingLimits
 from postwarden.services.accounts import AccountService, TierDefaults
+from postwarden.services.dkim import DkimKeys
 from postwarden.services.identities import IdentityService
 from postwarden.storage.checkpoint import WalCheckpointer
 from postwarden.storage.engine import make_engine, migrate
@@ -21,8 +22,10 @@ from postwarden.storage.store import SqlStore
 if TYPE_CHECKING:
     from postwarden.api.app import ApiApp
     from postwarden.delivery.mx import MxResolver, StaticRoutes
+    from postwarden.dns.authority import DnsAuthority
     from postwarden.services.delivery import DeliveryWorker
     from postwarden.services.send import SendService
+    from postwarden.services.verification import VerificationChecker
     from postwarden.smtp.server import SubmissionServer
 
 log = logging.getLogger("postwarden")
@@ -39,6 +42,7 @@ class Services:
     store: SqlStore
     accounts: AccountService
     identities: IdentityService
+    dkim: DkimKeys
 
 
 def build_services(settings: Settings, *, run_migrations: bool = True) -> Services:
@@ -53,11 +57,13 @@ def build_services(settings: Settings, *, run_migrations: bool = True) -> Servic
         sandbox=SendingLimits(settings.sandbox_max_24_hour_send, settings.sandbox_max_send_rate),
         production=SendingLimits(settings.production_max_24_hour_send, settings.production_max_send_rate),
     )
+    dkim = DkimKeys(store, cipher, clock)
     return Services(
         settings=settings,
         store=store,
         accounts=AccountService(store, cipher, clock, tiers),
-        identities=IdentityService(store, clock),
+        identities=IdentityService(store, clock, dkim),
+        dkim=dkim,
     )
 
 
@@ -67,6 +73,8 @@ class Server:
     sender: SendService
     worker: DeliveryWorker
     app: ApiApp
+    checker: VerificationChecker
+    authority: DnsAuthority | None
 
 
 def build_server(settings: Settings) -> Server:
@@ -87,6 +95,7 @@ def build_server(settings: Settings) -> Server:
     from postwarden.services.compose import MessageComposer
     from postwarden.services.delivery import DeliverySettings, DeliveryWorker
     from postwarden.services.send import SendService, SendSettings
+    from postwarden.services.signing import MessageSigner
 
     services = build_services(settings)
     clock = SystemClock()
@@ -112,6 +121,7 @@ def build_server(settings: Settings) -> Server:
             max_in_flight=settings.delivery_max_in_flight,
             lease_seconds=settings.delivery_lease_seconds,
         ),
+        signer=MessageSigner(services.dkim),
     )
     sender = SendService(
         services.store,
@@ -134,7 +144,7 @@ def build_server(settings: Settings) -> Server:
     composer = MessageComposer(sender, clock, settings.hostname)
     v2_handlers = {
         **AccountHandlers(services.accounts).table(),
-        **IdentityHandlers(services.identities).table(),
+        **IdentityHandlers(services.identities, settings.dkim_zone).table(),
         **SendHandlers(sender, composer).table(),
     }
     v1_handlers = {
@@ -148,7 +158,48 @@ def build_server(settings: Settings) -> Server:
         QueryProtocol(QueryModel("ses"), v1_handlers),
         clock,
     )
-    return Server(services, sender, worker, app)
+    return Server(
+        services, sender, worker, app, _checker(settings, services), _dns_authority(settings, services)
+    )
+
+
+def _nameserver(settings: Settings) -> tuple[str, int] | None:
+    if not settings.dns_resolver:
+        return None
+    host, _, port = settings.dns_resolver.rpartition(":")
+    return host, int(port)
+
+
+def _checker(settings: Settings, services: Services) -> VerificationChecker:
+    from postwarden.dns.resolver import Resolver
+    from postwarden.services.verification import VerificationChecker, VerificationSettings
+
+    return VerificationChecker(
+        services.store,
+        Resolver(_nameserver(settings)),
+        SystemClock(),
+        VerificationSettings(
+            dkim_zone=settings.dkim_zone,
+            recheck_seconds=settings.verification_recheck_seconds,
+            poll_seconds=settings.verification_poll_seconds,
+        ),
+    )
+
+
+def _dns_authority(settings: Settings, services: Services) -> DnsAuthority | None:
+    """Postwarden's own name server for the DKIM zone: `<token>.<zone>` TXT carries the public key."""
+    if not settings.dns_server_port:
+        return None
+    from postwarden.dkim.keys import dns_txt_value
+    from postwarden.dns.authority import DnsAuthority
+
+    async def lookup(label: str) -> list[str] | None:
+        key = await asyncio.to_thread(services.dkim.public_key, label.lower())
+        return None if key is None else [dns_txt_value(key)]
+
+    return DnsAuthority(
+        settings.dkim_zone, lookup, host=settings.dns_server_host, port=settings.dns_server_port
+    )
 
 
 def _routes(settings: Settings) -> MxResolver | StaticRoutes:
@@ -203,6 +254,9 @@ async def serve(settings: Settings) -> None:
     checkpointer = WalCheckpointer(server.services.store.engine)
     checkpointer.start()
     await server.sender.start()
+    await server.checker.start()
+    if server.authority is not None:
+        await server.authority.start()
     if settings.delivery_enabled:
         await server.worker.start(sole_worker=server.services.store.engine.dialect.name == "sqlite")
     config = uvicorn.Config(
@@ -235,6 +289,9 @@ async def serve(settings: Settings) -> None:
         if smtp is not None:
             await smtp.stop()
         await server.sender.stop()
+        await server.checker.stop()
+        if server.authority is not None:
+            await server.authority.stop()
         if settings.delivery_enabled:
             await server.worker.stop()
         checkpointer.stop()

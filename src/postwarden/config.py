@@ -49,6 +49,18 @@ class Settings:
     outbound_smtp_port: int = _setting(
         25, "Port of the MX hosts that mail is delivered to (25 but in tests)."
     )
+    dkim_zone: str = _setting(
+        "dkim.postwarden.localhost",
+        "Zone delegated to Postwarden for Easy DKIM: senders publish CNAMEs to <token>.DKIM_ZONE.",
+    )
+    dns_server_host: str = _setting(
+        "127.0.0.1", "Address of Postwarden's authoritative DNS server (DKIM zone)."
+    )
+    dns_server_port: int = _setting(5353, "Port of the authoritative DNS server (UDP and TCP); 0 = off.")
+    verification_recheck_seconds: float = _setting(
+        300.0, "How often each domain identity's DNS records are checked (pending and verified alike)."
+    )
+    verification_poll_seconds: float = _setting(5.0, "How often the verification checker looks for due work.")
     regions: str = _setting(DEFAULT_REGIONS, "Comma-separated regions that requests may be signed for.")
     hostname: str = _setting("postwarden.localhost", "This server's name: HELO, reporting MTA, Message-ID.")
     return_path_domain: str = _setting(

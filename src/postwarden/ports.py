@@ -47,6 +47,43 @@ class Identity:
     verification_token: str | None = None
     """The legacy v1 domain check: TXT `_amazonses.<domain>` with this value."""
     dkim_tokens: tuple[str, ...] = ()
+    dkim_signing_enabled: bool = False
+    dkim_status: VerificationStatus = VerificationStatus.NOT_STARTED
+    dkim_origin: str = "AWS_SES"
+    dkim_key_generated_at: float | None = None
+    last_checked_at: float | None = None
+    last_success_at: float | None = None
+    failing_since: float | None = None
+    error_type: str | None = None
+    verified_by_operator: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DkimKey:
+    selector: str
+    account_id: str
+    region: str
+    identity: str
+    private_ciphertext: str
+    public_key: str
+    bits: int
+    created_at: float
+    signing: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationUpdate:
+    """What a DNS check found for one identity."""
+
+    account_id: str
+    region: str
+    name: str
+    status: VerificationStatus
+    dkim_status: VerificationStatus
+    checked_at: float
+    last_success_at: float | None
+    failing_since: float | None
+    error_type: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +168,8 @@ class MessageContent:
     envelope_from: str
     """The return-path domain part chosen at accept; the worker makes the per-recipient VERP address."""
     content: bytes
+    source: str = ""
+    """The Source / From address as the sender gave it (its domain chooses the DKIM key)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,11 +217,36 @@ class IdentityRepository(Protocol):
         ...
 
     def get(self, account_id: str, region: str, name: str) -> Identity | None: ...
-    def list(self, account_id: str, region: str) -> list[Identity]: ...
+    def for_account(self, account_id: str, region: str) -> list[Identity]: ...
     def delete(self, account_id: str, region: str, name: str) -> bool: ...
     def set_status(
         self, account_id: str, region: str, name: str, status: VerificationStatus, at: float
     ) -> bool: ...
+    def set_dkim(
+        self,
+        account_id: str,
+        region: str,
+        name: str,
+        *,
+        signing_enabled: bool | None = None,
+        origin: str | None = None,
+        status: VerificationStatus | None = None,
+        tokens: Sequence[str] | None = None,
+        generated_at: float | None = None,
+    ) -> bool: ...
+    def due_for_check(self, checked_before: float, limit: int) -> list[Identity]: ...
+    def record_check(self, update: VerificationUpdate) -> None: ...
+
+
+class DkimKeyRepository(Protocol):
+    def add(self, keys: Sequence[DkimKey]) -> None: ...
+    def for_identity(self, account_id: str, region: str, identity: str) -> list[DkimKey]: ...
+    def public_key(self, selector: str) -> str | None: ...
+    def signing_key(self, account_id: str, region: str, identities: Sequence[str]) -> DkimKey | None:
+        """The signing key of the first of `identities` (most specific first) that signs and is verified."""
+        ...
+
+    def delete_for_identity(self, account_id: str, region: str, identity: str) -> None: ...
 
 
 class MessageRepository(Protocol):
@@ -234,6 +298,8 @@ class Transaction(Protocol):
     def events(self) -> EventRepository: ...
     @property
     def audit(self) -> AuditRepository: ...
+    @property
+    def dkim(self) -> DkimKeyRepository: ...
 
 
 class Store(Protocol):
@@ -249,6 +315,22 @@ class Store(Protocol):
 class SecretCipher(Protocol):
     def encrypt(self, plaintext: str) -> str: ...
     def decrypt(self, ciphertext: str) -> str: ...
+
+
+# --- DNS ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DnsAnswer:
+    status: str
+    """"ok", "nxdomain" (the name does not exist), "nodata" (no record of that type) or "error"."""
+    values: tuple[str, ...] = ()
+
+
+class DnsRecords(Protocol):
+    async def lookup(self, name: str, rdtype: str) -> DnsAnswer:
+        """CNAME targets without the trailing dot, TXT strings joined per record."""
+        ...
 
 
 # --- delivery ----------------------------------------------------------------------------------------

@@ -282,3 +282,19 @@ def test_bad_input_gets_ses_errors(service: Service) -> None:
         )
     assert error_of(header)[0] == "BadRequestException"
     assert client.get_account()["SendingEnabled"] is True  # and the service keeps running
+
+
+def test_a_secret_in_a_refused_parameter_is_never_echoed(service: Service) -> None:
+    _, client = sandbox_account(service)
+    client.create_email_identity(EmailIdentity="secret-echo.example")
+    with pytest.raises(ClientError) as refused:
+        client.put_email_identity_dkim_signing_attributes(
+            EmailIdentity="secret-echo.example",
+            SigningAttributesOrigin="EXTERNAL",
+            SigningAttributes={
+                "DomainSigningSelector": "s",
+                "DomainSigningPrivateKey": "not base64 TOPSECRET!",
+            },
+        )
+    assert error_of(refused)[0] == "BadRequestException"
+    assert "TOPSECRET" not in error_of(refused)[1] and "***" in error_of(refused)[1]

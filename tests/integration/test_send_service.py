@@ -7,6 +7,7 @@ from postwarden.domain.decision import Rule
 from postwarden.domain.model import SendingLimits
 from postwarden.domain.policy.send import PolicySettings
 from postwarden.services.accounts import AccountService, TierDefaults
+from postwarden.services.dkim import DkimKeys
 from postwarden.services.identities import IdentityService
 from postwarden.services.send import OutgoingMessage, SendService, SendSettings
 from postwarden.storage.secrets import FernetCipher
@@ -20,7 +21,10 @@ TIERS = TierDefaults(SANDBOX, SendingLimits(50_000, 14.0))
 def setup(store: SqlStore, clock: FakeClock) -> tuple[SendService, AccountService, str]:
     accounts = AccountService(store, FernetCipher(_key()), clock, TIERS)
     created = accounts.create_account("t", "us-east-1")
-    IdentityService(store, clock).mark_verified(created.account_id, "us-east-1", "example.com", "test")
+    cipher = FernetCipher(_key())
+    IdentityService(store, clock, DkimKeys(store, cipher, clock)).mark_verified(
+        created.account_id, "us-east-1", "example.com", "test"
+    )
     sender = SendService(store, clock, SendSettings(SANDBOX, PolicySettings(), "bounces.test"))
     return sender, accounts, created.account_id
 

@@ -76,6 +76,8 @@ class Service:
         # Every service gets its own SMTP ports, so several can run at once on one machine.
         self.smtp_port = int(str(settings.pop("smtp_port", free_port())))
         self.smtps_port = int(str(settings.pop("smtps_port", free_port())))
+        self.dns_port = int(str(settings.pop("dns_server_port", free_port())))
+        self.env["POSTWARDEN_DNS_SERVER_PORT"] = str(self.dns_port)
         self.env["POSTWARDEN_SMTP_PORT"] = str(self.smtp_port)
         self.env["POSTWARDEN_SMTPS_PORT"] = str(self.smtps_port)
         for key, value in settings.items():

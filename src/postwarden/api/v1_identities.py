@@ -93,8 +93,10 @@ class V1IdentityHandlers:
             identity = await self._find(ctx, name)
             if identity is None:
                 continue
-            # DKIM signing arrives with Easy DKIM; until then the tokens exist but signing is off.
-            entry: dict[str, Any] = {"DkimEnabled": False, "DkimVerificationStatus": "NotStarted"}
+            entry: dict[str, Any] = {
+                "DkimEnabled": identity.dkim_signing_enabled,
+                "DkimVerificationStatus": _V1_STATUS[identity.dkim_status],
+            }
             if identity.dkim_tokens:
                 entry["DkimTokens"] = list(identity.dkim_tokens)
             attributes[name] = entry

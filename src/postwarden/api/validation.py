@@ -69,15 +69,18 @@ class Validator:
             if not isinstance(value, dict):
                 self._fail(path, value, "Member must be a map")
         elif kind == "string":
+            reported = "***" if shape.get("sensitive") else value  # never echo a secret back
             if not isinstance(value, str):
-                self._fail(path, value, "Member must be a string")
+                self._fail(path, reported, "Member must be a string")
                 return value
-            self._length(value, shape, path)
+            self._length(value, shape, path, reported)
             if "enum" in shape and value not in shape["enum"]:
-                self._fail(path, value, f"Member must satisfy enum value set: [{', '.join(shape['enum'])}]")
+                self._fail(
+                    path, reported, f"Member must satisfy enum value set: [{', '.join(shape['enum'])}]"
+                )
             pattern = shape.get("pattern")
             if pattern and not _compiled(pattern).fullmatch(value):
-                self._fail(path, value, f"Member must satisfy regular expression pattern: {pattern}")
+                self._fail(path, reported, f"Member must satisfy regular expression pattern: {pattern}")
         elif kind == "blob":
             if not isinstance(value, str):
                 self._fail(path, "…", "Member must be base64-encoded binary data")
@@ -101,11 +104,14 @@ class Validator:
             self._fail(path, value, "Member must be a timestamp")
         return value
 
-    def _length(self, value: str | list[Any], shape: Mapping[str, Any], path: Path) -> None:
+    def _length(
+        self, value: str | list[Any], shape: Mapping[str, Any], path: Path, reported: Any = None
+    ) -> None:
+        shown = value if reported is None else reported
         if "min" in shape and len(value) < shape["min"]:
-            self._fail(path, value, f"Member must have length greater than or equal to {shape['min']}")
+            self._fail(path, shown, f"Member must have length greater than or equal to {shape['min']}")
         if "max" in shape and len(value) > shape["max"]:
-            self._fail(path, value, f"Member must have length less than or equal to {shape['max']}")
+            self._fail(path, shown, f"Member must have length less than or equal to {shape['max']}")
 
     def _range(self, value: int, shape: Mapping[str, Any], path: Path) -> None:
         if "min" in shape and value < shape["min"]:

@@ -33,6 +33,7 @@ from postwarden.domain.events import (
 )
 from postwarden.domain.simulator import SimulatorScenario, simulated_outcome
 from postwarden.ports import AttemptResult, Clock, DueRecipient, MessageContent, NewEvent, Store, Transport
+from postwarden.services.signing import MessageSigner
 
 log = logging.getLogger("postwarden.delivery")
 
@@ -54,7 +55,15 @@ def verp_address(message_id: str, recipient_id: int, domain: str) -> str:
 
 
 class DeliveryWorker:
-    def __init__(self, store: Store, transport: Transport, clock: Clock, settings: DeliverySettings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        transport: Transport,
+        clock: Clock,
+        settings: DeliverySettings,
+        signer: MessageSigner | None = None,
+    ) -> None:
+        self._signer = signer
         self._store = store
         self._transport = transport
         self._clock = clock
@@ -122,6 +131,11 @@ class DeliveryWorker:
             if not due:
                 return []
             contents = tx.messages.contents(r.message_id for r in due)
+            keys = self._signer.keys_for(tx, due, contents) if self._signer is not None else {}
+        if self._signer is not None:
+            # Signed after the claim has committed (signing is CPU work that must not hold the database),
+            # once per message however many of its recipients were claimed.
+            contents = self._signer.sign(contents, keys)
         return [(r, contents[r.message_id]) for r in due if r.message_id in contents]
 
     async def _attempt(self, due: DueRecipient, content: MessageContent) -> None:

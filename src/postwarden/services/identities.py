@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import secrets
-import string
 
 from postwarden.domain.identities import (
     IdentityType,
@@ -13,6 +12,7 @@ from postwarden.domain.identities import (
     normalize_identity,
 )
 from postwarden.ports import Clock, Identity, Store
+from postwarden.services.dkim import KEY_LENGTHS, DkimKeys
 
 
 class IdentityExistsError(Exception):
@@ -23,28 +23,57 @@ class IdentityNotFoundError(LookupError):
     pass
 
 
+class IdentityTypeError(ValueError):
+    """The operation applies to domain identities only."""
+
+
 class IdentityService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, dkim: DkimKeys) -> None:
         self._store = store
         self._clock = clock
+        self._dkim = dkim
 
-    def create(self, account_id: str, region: str, name: str, tags: dict[str, str] | None = None) -> Identity:
+    def create(
+        self,
+        account_id: str,
+        region: str,
+        name: str,
+        tags: dict[str, str] | None = None,
+        *,
+        key_length: str = "RSA_2048_BIT",
+        external_key: tuple[str, str] | None = None,
+    ) -> Identity:
+        """A pending identity. A domain gets Easy DKIM (three tokens and key pairs), or the sender's own
+        key when `external_key` (selector, private key) is given."""
         kind = identity_type_of(name)
         domain = kind is IdentityType.DOMAIN
+        key = normalize_identity(name)
+        now = self._clock.now()
+        tokens: tuple[str, ...] = self._dkim.new_tokens() if domain and external_key is None else ()
+        keys = []
+        if domain and external_key is not None:
+            keys = [self._dkim.external(account_id, region, key, *external_key)]
+        elif domain:
+            keys = self._dkim.generate(account_id, region, key, tokens, KEY_LENGTHS[key_length])
         identity = Identity(
             account_id=account_id,
             region=region,
-            name=normalize_identity(name),
+            name=key,
             identity_type=kind,
             verification_status=VerificationStatus.PENDING,
-            created_at=self._clock.now(),
+            created_at=now,
             tags=tags or {},
             verification_token=base64.b64encode(secrets.token_bytes(33)).decode() if domain else None,
-            dkim_tokens=tuple(_dkim_token() for _ in range(3)) if domain else (),
+            dkim_tokens=tokens,
+            dkim_signing_enabled=domain,
+            dkim_status=VerificationStatus.PENDING if domain else VerificationStatus.NOT_STARTED,
+            dkim_origin="EXTERNAL" if external_key is not None else "AWS_SES",
+            dkim_key_generated_at=now if domain else None,
         )
         with self._store.transaction() as tx:
             if not tx.identities.add(identity):
                 raise IdentityExistsError(name)
+            tx.dkim.add(keys)
         return identity
 
     def ensure(self, account_id: str, region: str, name: str) -> Identity:
@@ -63,13 +92,67 @@ class IdentityService:
 
     def list(self, account_id: str, region: str, identity_type: IdentityType | None = None) -> list[Identity]:
         with self._store.read() as tx:
-            found = tx.identities.list(account_id, region)
+            found = tx.identities.for_account(account_id, region)
         return [i for i in found if identity_type is None or i.identity_type is identity_type]
 
     def delete(self, account_id: str, region: str, name: str) -> None:
+        key = normalize_identity(name)
         with self._store.transaction() as tx:
-            if not tx.identities.delete(account_id, region, normalize_identity(name)):
+            if not tx.identities.delete(account_id, region, key):
                 raise IdentityNotFoundError(name)
+            tx.dkim.delete_for_identity(account_id, region, key)
+
+    def signing_key_bits(self, account_id: str, region: str, name: str) -> int | None:
+        with self._store.read() as tx:
+            keys = tx.dkim.for_identity(account_id, region, normalize_identity(name))
+        return next((k.bits for k in keys if k.signing), None)
+
+    def set_dkim_signing(self, account_id: str, region: str, name: str, enabled: bool) -> None:
+        with self._store.transaction() as tx:
+            if not tx.identities.set_dkim(
+                account_id, region, normalize_identity(name), signing_enabled=enabled
+            ):
+                raise IdentityNotFoundError(name)
+        self._dkim.forget()
+
+    def set_dkim_origin(
+        self,
+        account_id: str,
+        region: str,
+        name: str,
+        *,
+        external_key: tuple[str, str] | None,
+        key_length: str = "RSA_2048_BIT",
+    ) -> Identity:
+        """Switch a domain to the sender's own key (EXTERNAL) or to new Easy DKIM keys (AWS_SES); either
+        way DKIM is pending until the checker finds the records."""
+        key = normalize_identity(name)
+        current = self.get(account_id, region, key)
+        if current.identity_type is not IdentityType.DOMAIN:
+            raise IdentityTypeError(name)
+        tokens: tuple[str, ...] = ()
+        if external_key is not None:
+            keys = [self._dkim.external(account_id, region, key, *external_key)]
+        else:
+            tokens = self._dkim.new_tokens()
+            keys = self._dkim.generate(account_id, region, key, tokens, KEY_LENGTHS[key_length])
+        with self._store.transaction() as tx:
+            tx.dkim.delete_for_identity(account_id, region, key)
+            tx.dkim.add(keys)
+            tx.identities.set_dkim(
+                account_id,
+                region,
+                key,
+                signing_enabled=True,
+                origin="EXTERNAL" if external_key is not None else "AWS_SES",
+                status=VerificationStatus.PENDING,
+                tokens=tokens,
+                generated_at=self._clock.now(),
+            )
+            identity = tx.identities.get(account_id, region, key)
+        self._dkim.forget()
+        assert identity is not None
+        return identity
 
     def mark_verified(self, account_id: str, region: str, name: str, actor: str) -> Identity:
         """The operator override: verified now, whether or not it was created before."""
@@ -87,7 +170,3 @@ class IdentityService:
             identity = tx.identities.get(account_id, region, key)
         assert identity is not None
         return identity
-
-
-def _dkim_token() -> str:
-    return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(32))

@@ -16,7 +16,6 @@ from sqlalchemy import Engine
 log = logging.getLogger("postwarden.storage")
 
 
-
 class WalCheckpointer:
     def __init__(self, engine: Engine, interval: float = 0.5) -> None:
         self._engine = engine

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine
 
 from postwarden.storage.repositories.accounts import SqlAccountRepository
+from postwarden.storage.repositories.dkim import SqlDkimKeyRepository
 from postwarden.storage.repositories.events import SqlAuditRepository, SqlEventRepository
 from postwarden.storage.repositories.identities import SqlIdentityRepository
 from postwarden.storage.repositories.messages import SqlMessageRepository
@@ -23,6 +24,7 @@ class SqlTransaction:
         self.messages = SqlMessageRepository(connection, skip_locked=postgres)
         self.events = SqlEventRepository(connection, self.messages)
         self.audit = SqlAuditRepository(connection)
+        self.dkim = SqlDkimKeyRepository(connection)
 
 
 class SqlStore:

@@ -75,7 +75,31 @@ identities = Table(
     Column("tags", Text, nullable=False, server_default="{}"),
     Column("verification_token", String(64)),
     Column("dkim_tokens", Text, nullable=False, server_default="[]"),
+    Column("dkim_signing_enabled", Boolean, nullable=False, server_default=text("false")),
+    Column("dkim_status", String(20), nullable=False, server_default="NOT_STARTED"),
+    Column("dkim_origin", String(40), nullable=False, server_default="AWS_SES"),
+    Column("dkim_key_generated_at", Float),
+    Column("last_checked_at", Float),
+    Column("last_success_at", Float),
+    Column("failing_since", Float),
+    Column("error_type", String(40)),
+    Column("verified_by_operator", Boolean, nullable=False, server_default=text("false")),
 )
+
+dkim_keys = Table(
+    "dkim_keys",
+    metadata,
+    Column("selector", String(64), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("identity", String(320), nullable=False),
+    Column("private_ciphertext", Text, nullable=False),
+    Column("public_key", Text, nullable=False),
+    Column("bits", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("signing", Boolean, nullable=False, server_default=text("false")),
+)
+Index("ix_dkim_keys_identity", dkim_keys.c.account_id, dkim_keys.c.region, dkim_keys.c.identity)
 
 messages = Table(
     "messages",

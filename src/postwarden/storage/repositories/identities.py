@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, Connection, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from postwarden.domain.identities import IdentityType, VerificationStatus
-from postwarden.ports import Identity
+from postwarden.ports import Identity, VerificationUpdate
 from postwarden.storage.driver import fetch
 from postwarden.storage.tables import identities
 
@@ -44,6 +44,10 @@ class SqlIdentityRepository:
                     tags=json.dumps(dict(identity.tags)),
                     verification_token=identity.verification_token,
                     dkim_tokens=json.dumps(list(identity.dkim_tokens)),
+                    dkim_signing_enabled=identity.dkim_signing_enabled,
+                    dkim_status=identity.dkim_status.value,
+                    dkim_origin=identity.dkim_origin,
+                    dkim_key_generated_at=identity.dkim_key_generated_at,
                 )
             )
         except IntegrityError:
@@ -57,7 +61,7 @@ class SqlIdentityRepository:
         row = self._c.execute(query).mappings().first()
         return None if row is None else _identity(row)
 
-    def list(self, account_id: str, region: str) -> list[Identity]:
+    def for_account(self, account_id: str, region: str) -> list[Identity]:
         query = (
             select(identities)
             .where(identities.c.account_id == account_id, identities.c.region == region)
@@ -75,10 +79,82 @@ class SqlIdentityRepository:
         values: dict[str, object] = {"verification_status": status.value}
         if status is VerificationStatus.SUCCESS:
             values["verified_at"] = at
+            values["verified_by_operator"] = True
         result = self._c.execute(
             update(identities).where(*self._key(account_id, region, name)).values(values)
         )
         return bool(result.rowcount)
+
+    def set_dkim(
+        self,
+        account_id: str,
+        region: str,
+        name: str,
+        *,
+        signing_enabled: bool | None = None,
+        origin: str | None = None,
+        status: VerificationStatus | None = None,
+        tokens: Sequence[str] | None = None,
+        generated_at: float | None = None,
+    ) -> bool:
+        values: dict[str, object] = {}
+        if signing_enabled is not None:
+            values["dkim_signing_enabled"] = signing_enabled
+        if origin is not None:
+            values["dkim_origin"] = origin
+        if status is not None:
+            values["dkim_status"] = status.value
+        if tokens is not None:
+            values["dkim_tokens"] = json.dumps(list(tokens))
+        if generated_at is not None:
+            values["dkim_key_generated_at"] = generated_at
+        if not values:
+            return True
+        result = self._c.execute(
+            update(identities).where(*self._key(account_id, region, name)).values(values)
+        )
+        return bool(result.rowcount)
+
+    def due_for_check(self, checked_before: float, limit: int) -> list[Identity]:
+        """Domain identities not checked since `checked_before`, least recently checked first."""
+        query = (
+            select(identities)
+            .where(identities.c.identity_type == IdentityType.DOMAIN.value)
+            .where(or_(identities.c.last_checked_at.is_(None), identities.c.last_checked_at < checked_before))
+            .where(identities.c.verification_status != VerificationStatus.FAILED.value)
+            # something to look for: Easy DKIM tokens, the v1 TXT token, or the sender's own key
+            .where(
+                or_(
+                    identities.c.dkim_tokens != "[]",
+                    identities.c.verification_token.is_not(None),
+                    identities.c.dkim_origin == "EXTERNAL",
+                )
+            )
+            .order_by(identities.c.last_checked_at.is_not(None), identities.c.last_checked_at)
+            .limit(limit)
+        )
+        return [_identity(row) for row in self._c.execute(query).mappings()]
+
+    def record_check(self, update_: VerificationUpdate) -> None:
+        values: dict[str, object] = {
+            # an operator's verification stands, whatever DNS says; DKIM still follows DNS
+            "verification_status": case(
+                (identities.c.verified_by_operator.is_(True), identities.c.verification_status),
+                else_=update_.status.value,
+            ),
+            "dkim_status": update_.dkim_status.value,
+            "last_checked_at": update_.checked_at,
+            "last_success_at": update_.last_success_at,
+            "failing_since": update_.failing_since,
+            "error_type": update_.error_type,
+        }
+        if update_.status is VerificationStatus.SUCCESS:
+            values["verified_at"] = func.coalesce(identities.c.verified_at, update_.checked_at)
+        self._c.execute(
+            update(identities)
+            .where(*self._key(update_.account_id, update_.region, update_.name))
+            .values(values)
+        )
 
     @staticmethod
     def _key(account_id: str, region: str, name: str) -> tuple[ColumnElement[bool], ...]:
@@ -102,4 +178,13 @@ def _identity(row: object) -> Identity:
         tags=json.loads(data["tags"]),
         verification_token=data["verification_token"],
         dkim_tokens=tuple(json.loads(data["dkim_tokens"])),
+        dkim_signing_enabled=bool(data["dkim_signing_enabled"]),
+        dkim_status=VerificationStatus(data["dkim_status"]),
+        dkim_origin=data["dkim_origin"],
+        dkim_key_generated_at=data["dkim_key_generated_at"],
+        last_checked_at=data["last_checked_at"],
+        last_success_at=data["last_success_at"],
+        failing_since=data["failing_since"],
+        error_type=data["error_type"],
+        verified_by_operator=bool(data["verified_by_operator"]),
     )

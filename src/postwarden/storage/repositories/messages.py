@@ -136,10 +136,10 @@ class SqlMessageRepository:
 
     def contents(self, message_ids: Iterable[str]) -> dict[str, MessageContent]:
         wanted = list(set(message_ids))
-        query = select(messages.c.message_id, messages.c.envelope_from, messages.c.content).where(
-            messages.c.message_id.in_(wanted)
-        )
-        return {row[0]: MessageContent(row[1], bytes(row[2])) for row in self._c.execute(query)}
+        query = select(
+            messages.c.message_id, messages.c.envelope_from, messages.c.content, messages.c.source
+        ).where(messages.c.message_id.in_(wanted))
+        return {row[0]: MessageContent(row[1], bytes(row[2]), row[3]) for row in self._c.execute(query)}
 
     def record_attempts(self, results: Sequence[AttemptResult]) -> list[AttemptResult]:
         """Apply each result whose lease still holds; returns those (a late answer from a worker whose
