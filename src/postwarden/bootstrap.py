@@ -43,6 +43,7 @@ class Services:
     accounts: AccountService
     identities: IdentityService
     dkim: DkimKeys
+    server_key: bytes
 
 
 def build_services(settings: Settings, *, run_migrations: bool = True) -> Services:
@@ -52,7 +53,8 @@ def build_services(settings: Settings, *, run_migrations: bool = True) -> Servic
         migrate(engine)
     store = SqlStore(engine)
     clock = SystemClock()
-    cipher = FernetCipher(load_or_create_key(settings.data_dir, settings.secret_key or None))
+    server_key = load_or_create_key(settings.data_dir, settings.secret_key or None)
+    cipher = FernetCipher(server_key)
     tiers = TierDefaults(
         sandbox=SendingLimits(settings.sandbox_max_24_hour_send, settings.sandbox_max_send_rate),
         production=SendingLimits(settings.production_max_24_hour_send, settings.production_max_send_rate),
@@ -64,6 +66,7 @@ def build_services(settings: Settings, *, run_migrations: bool = True) -> Servic
         accounts=AccountService(store, cipher, clock, tiers),
         identities=IdentityService(store, clock, dkim),
         dkim=dkim,
+        server_key=server_key,
     )
 
 
@@ -82,6 +85,7 @@ def build_server(settings: Settings) -> Server:
     from postwarden.api.app import ApiApp, QueryProtocol, RestJsonProtocol
     from postwarden.api.credentials import CredentialCache, KnownKey
     from postwarden.api.model import ServiceModel
+    from postwarden.api.pages import VerificationPage
     from postwarden.api.query import QueryModel
     from postwarden.api.sigv4 import SigV4Verifier
     from postwarden.api.v1_identities import V1IdentityHandlers
@@ -94,6 +98,12 @@ def build_server(settings: Settings) -> Server:
     from postwarden.domain.policy.send import PolicySettings
     from postwarden.services.compose import MessageComposer
     from postwarden.services.delivery import DeliverySettings, DeliveryWorker
+    from postwarden.services.email_verification import (
+        VERIFY_PATH,
+        EmailVerification,
+        VerificationMailSettings,
+    )
+    from postwarden.services.links import LinkSigner
     from postwarden.services.send import SendService, SendSettings
     from postwarden.services.signing import MessageSigner
 
@@ -142,14 +152,23 @@ def build_server(settings: Settings) -> Server:
     regions = settings.region_list
     verifier = SigV4Verifier(credentials.secret, service="ses", is_region_allowed=regions.__contains__)
     composer = MessageComposer(sender, clock, settings.hostname)
+    verification = EmailVerification(
+        sender,
+        services.identities,
+        LinkSigner(services.server_key, "verify-email"),
+        clock,
+        VerificationMailSettings(
+            settings.effective_verification_sender, settings.effective_public_url, settings.hostname
+        ),
+    )
     v2_handlers = {
         **AccountHandlers(services.accounts).table(),
-        **IdentityHandlers(services.identities, settings.dkim_zone).table(),
+        **IdentityHandlers(services.identities, settings.dkim_zone, verification).table(),
         **SendHandlers(sender, composer).table(),
     }
     v1_handlers = {
         **V1SendHandlers(sender, composer, services.accounts).table(),
-        **V1IdentityHandlers(services.identities).table(),
+        **V1IdentityHandlers(services.identities, verification).table(),
     }
     app = ApiApp(
         verifier,
@@ -157,6 +176,7 @@ def build_server(settings: Settings) -> Server:
         RestJsonProtocol(ServiceModel("sesv2"), v2_handlers),
         QueryProtocol(QueryModel("ses"), v1_handlers),
         clock,
+        pages={VERIFY_PATH: VerificationPage(verification).handle},
     )
     return Server(
         services, sender, worker, app, _checker(settings, services), _dns_authority(settings, services)

@@ -49,6 +49,11 @@ class Settings:
     outbound_smtp_port: int = _setting(
         25, "Port of the MX hosts that mail is delivered to (25 but in tests)."
     )
+    public_url: str = _setting(
+        "",
+        "Base URL people reach the HTTP server at (verification links). Empty: http://HTTP_HOST:HTTP_PORT.",
+    )
+    verification_sender: str = _setting("", "From address of verification emails. Empty: no-reply@HOSTNAME.")
     dkim_zone: str = _setting(
         "dkim.postwarden.localhost",
         "Zone delegated to Postwarden for Easy DKIM: senders publish CNAMEs to <token>.DKIM_ZONE.",
@@ -89,6 +94,14 @@ class Settings:
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'postwarden.db').resolve()}"
+
+    @property
+    def effective_public_url(self) -> str:
+        return self.public_url or f"http://{self.http_host}:{self.http_port}"
+
+    @property
+    def effective_verification_sender(self) -> str:
+        return self.verification_sender or f"no-reply@{self.hostname}"
 
     @property
     def effective_return_path_domain(self) -> str:

@@ -40,6 +40,8 @@ class RequestContext:
 
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any]]]
+PageHandler = Callable[[str], Awaitable[tuple[int, str]]]
+"""A page a person opens (a verification link): query string in, (status, HTML) out."""
 
 
 class RestJsonProtocol:
@@ -96,7 +98,9 @@ class ApiApp:
         v2: RestJsonProtocol,
         v1: QueryProtocol,
         clock: Clock,
+        pages: Mapping[str, PageHandler] | None = None,
     ) -> None:
+        self._pages = dict(pages or {})
         self._verifier = verifier
         self._credentials = credentials
         self._v2 = v2
@@ -113,6 +117,11 @@ class ApiApp:
         path: str = scope["path"]
         if scope["method"] == "GET" and path == "/health":
             await _respond(send, 200, b'{"status":"ok"}', b"application/json", request_id)
+            return
+        page = self._pages.get(path) if scope["method"] == "GET" else None
+        if page is not None:  # a person's browser, not an SDK: no signature, an HTML answer
+            status, html = await page(scope.get("query_string", b"").decode("latin-1"))
+            await _respond(send, status, html.encode(), b"text/html; charset=utf-8", request_id)
             return
         protocol: RestJsonProtocol | QueryProtocol = self._v1 if path in {"", "/"} else self._v2
         try:

@@ -12,6 +12,7 @@ from postwarden.api.errors import ApiError
 from postwarden.api.v2_identities import valid_identity
 from postwarden.domain.identities import IdentityType, VerificationStatus
 from postwarden.ports import Identity
+from postwarden.services.email_verification import EmailVerification
 from postwarden.services.identities import IdentityNotFoundError, IdentityService
 
 _V1_STATUS = {
@@ -24,8 +25,9 @@ _V1_STATUS = {
 
 
 class V1IdentityHandlers:
-    def __init__(self, identities: IdentityService) -> None:
+    def __init__(self, identities: IdentityService, verification: EmailVerification) -> None:
         self._identities = identities
+        self._verification = verification
 
     def table(self) -> dict[str, Handler]:
         return {
@@ -46,7 +48,11 @@ class V1IdentityHandlers:
         return await asyncio.to_thread(self._identities.ensure, ctx.account_id, ctx.region, valid)
 
     async def verify_email(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        await self._ensure(ctx, params["EmailAddress"], IdentityType.EMAIL_ADDRESS)
+        identity = await self._ensure(ctx, params["EmailAddress"], IdentityType.EMAIL_ADDRESS)
+        if identity.verification_status is not VerificationStatus.SUCCESS:  # SES sends it again
+            await self._verification.send(
+                ctx.account_id, ctx.region, identity.name, ctx.access_key_id, ctx.source_ip
+            )
         return {}
 
     async def verify_domain(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

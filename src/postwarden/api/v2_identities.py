@@ -14,6 +14,7 @@ from postwarden.dkim.keys import InvalidDkimKeyError
 from postwarden.domain.identities import IdentityType, VerificationStatus, identity_type_of
 from postwarden.mail import InvalidAddressError, parse_address
 from postwarden.ports import Identity
+from postwarden.services.email_verification import EmailVerification
 from postwarden.services.identities import (
     IdentityExistsError,
     IdentityNotFoundError,
@@ -27,9 +28,10 @@ _DOMAIN = re.compile(
 
 
 class IdentityHandlers:
-    def __init__(self, identities: IdentityService, dkim_zone: str) -> None:
+    def __init__(self, identities: IdentityService, dkim_zone: str, verification: EmailVerification) -> None:
         self._identities = identities
         self._zone = dkim_zone
+        self._verification = verification
 
     def table(self) -> dict[str, Handler]:
         return {
@@ -62,6 +64,8 @@ class IdentityHandlers:
             raise ApiError("AlreadyExistsException", f"Email identity {name} already exist.") from error
         except InvalidDkimKeyError as error:
             raise bad_request(f"Invalid DomainSigningPrivateKey: {error}") from error
+        if identity.identity_type is IdentityType.EMAIL_ADDRESS:
+            await self._verification.send(ctx.account_id, ctx.region, name, ctx.access_key_id, ctx.source_ip)
         return {
             "IdentityType": identity.identity_type.value,
             "VerifiedForSendingStatus": identity.verification_status is VerificationStatus.SUCCESS,

@@ -11,7 +11,7 @@ from postwarden.domain.identities import (
     identity_type_of,
     normalize_identity,
 )
-from postwarden.ports import Clock, Identity, Store
+from postwarden.ports import Clock, Identity, Store, VerificationUpdate
 from postwarden.services.dkim import KEY_LENGTHS, DkimKeys
 
 
@@ -153,6 +153,29 @@ class IdentityService:
         self._dkim.forget()
         assert identity is not None
         return identity
+
+    def confirm_email(self, account_id: str, region: str, address: str) -> None:
+        """The address owner followed the verification link."""
+        key = normalize_identity(address)
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            current = tx.identities.get(account_id, region, key)
+            if current is None:
+                raise IdentityNotFoundError(address)
+            tx.identities.record_check(
+                VerificationUpdate(
+                    account_id,
+                    region,
+                    key,
+                    VerificationStatus.SUCCESS,
+                    current.dkim_status,
+                    now,
+                    now,
+                    None,
+                    None,
+                )
+            )
+            tx.audit.record(now, f"link:{key}", "identity.confirm", account_id, region, {"identity": key})
 
     def mark_verified(self, account_id: str, region: str, name: str, actor: str) -> Identity:
         """The operator override: verified now, whether or not it was created before."""

@@ -92,6 +92,18 @@ class SendService:
         await self._queue.put((message, future))
         return await future
 
+    async def enqueue_service_message(self, message: OutgoingMessage) -> None:
+        """Queue mail that Postwarden itself sends on an account's behalf (verification emails): no send
+        policy, no quota, but the same durable queue, delivery and events as any other message."""
+        now = self._clock.now()
+
+        def store() -> None:
+            with self._store.transaction() as tx:
+                self._write_accepted(tx, [message], now)
+
+        await asyncio.to_thread(store)
+        self._on_accepted()
+
     async def _run(self) -> None:
         assert self._queue is not None
         while True:
