@@ -200,6 +200,8 @@ def _checker(settings: Settings, services: Services) -> VerificationChecker:
         SystemClock(),
         VerificationSettings(
             dkim_zone=settings.dkim_zone,
+            mail_from_mx_host=settings.effective_mail_from_mx_host,
+            spf_include=settings.effective_spf_include,
             recheck_seconds=settings.verification_recheck_seconds,
             poll_seconds=settings.verification_poll_seconds,
         ),

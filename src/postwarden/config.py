@@ -58,6 +58,13 @@ class Settings:
         "dkim.postwarden.localhost",
         "Zone delegated to Postwarden for Easy DKIM: senders publish CNAMEs to <token>.DKIM_ZONE.",
     )
+    mail_from_mx_host: str = _setting(
+        "",
+        "MX host a custom MAIL FROM domain must point to (the feedback MX). Empty: feedback-smtp.HOSTNAME.",
+    )
+    spf_include: str = _setting(
+        "", "Domain a sender's SPF record includes to authorize Postwarden. Empty: spf.HOSTNAME."
+    )
     dns_server_host: str = _setting(
         "127.0.0.1", "Address of Postwarden's authoritative DNS server (DKIM zone)."
     )
@@ -94,6 +101,14 @@ class Settings:
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'postwarden.db').resolve()}"
+
+    @property
+    def effective_mail_from_mx_host(self) -> str:
+        return self.mail_from_mx_host or f"feedback-smtp.{self.hostname}"
+
+    @property
+    def effective_spf_include(self) -> str:
+        return self.spf_include or f"spf.{self.hostname}"
 
     @property
     def effective_public_url(self) -> str:

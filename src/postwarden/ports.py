@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from postwarden.domain.delivery import Outcome
 from postwarden.domain.events import EventType, MailSummary
-from postwarden.domain.identities import IdentityType, VerificationStatus
+from postwarden.domain.identities import IdentityType, MailFromSetting, VerificationStatus
 from postwarden.domain.model import SendingLimits, SendingState
 from postwarden.domain.simulator import SimulatorScenario
 
@@ -56,6 +56,9 @@ class Identity:
     failing_since: float | None = None
     error_type: str | None = None
     verified_by_operator: bool = False
+    mail_from_domain: str | None = None
+    mail_from_behavior: str = "USE_DEFAULT_VALUE"
+    mail_from_status: VerificationStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,7 @@ class VerificationUpdate:
     last_success_at: float | None
     failing_since: float | None
     error_type: str | None
+    mail_from_status: VerificationStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +239,12 @@ class IdentityRepository(Protocol):
         generated_at: float | None = None,
     ) -> bool: ...
     def due_for_check(self, checked_before: float, limit: int) -> list[Identity]: ...
+    def set_mail_from(
+        self, account_id: str, region: str, name: str, domain: str | None, behavior: str
+    ) -> bool: ...
+    def mail_from_settings(
+        self, account_id: str, region: str, names: Iterable[str]
+    ) -> dict[str, MailFromSetting]: ...
     def record_check(self, update: VerificationUpdate) -> None: ...
 
 

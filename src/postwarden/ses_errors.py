@@ -29,6 +29,13 @@ RULE_ERRORS: dict[Rule, RuleErrors] = {
     Rule.IDENTITY_NOT_VERIFIED: RuleErrors(
         "MessageRejected", 400, "MessageRejected", 554, "Message rejected: "
     ),
+    Rule.MAIL_FROM_NOT_VERIFIED: RuleErrors(
+        "MailFromDomainNotVerifiedException",
+        400,
+        "MailFromDomainNotVerifiedException",
+        554,
+        "Message rejected: ",
+    ),
     Rule.DAILY_QUOTA: RuleErrors("TooManyRequestsException", 429, "Throttling", 454, "Throttling failure: "),
     Rule.SEND_RATE: RuleErrors("TooManyRequestsException", 429, "Throttling", 454, "Throttling failure: "),
 }

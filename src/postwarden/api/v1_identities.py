@@ -13,7 +13,7 @@ from postwarden.api.v2_identities import valid_identity
 from postwarden.domain.identities import IdentityType, VerificationStatus
 from postwarden.ports import Identity
 from postwarden.services.email_verification import EmailVerification
-from postwarden.services.identities import IdentityNotFoundError, IdentityService
+from postwarden.services.identities import IdentityNotFoundError, IdentityService, MailFromDomainError
 
 _V1_STATUS = {
     VerificationStatus.PENDING: "Pending",
@@ -40,6 +40,8 @@ class V1IdentityHandlers:
             "GetIdentityVerificationAttributes": self.verification_attributes,
             "GetIdentityDkimAttributes": self.dkim_attributes,
             "DeleteIdentity": self.delete,
+            "SetIdentityMailFromDomain": self.set_mail_from,
+            "GetIdentityMailFromDomainAttributes": self.mail_from_attributes,
             "DeleteVerifiedEmailAddress": self.delete,
         }
 
@@ -107,6 +109,39 @@ class V1IdentityHandlers:
                 entry["DkimTokens"] = list(identity.dkim_tokens)
             attributes[name] = entry
         return {"DkimAttributes": attributes}
+
+    async def set_mail_from(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        behavior = {"UseDefaultValue": "USE_DEFAULT_VALUE", "RejectMessage": "REJECT_MESSAGE"}
+        try:
+            await asyncio.to_thread(
+                self._identities.set_mail_from,
+                ctx.account_id,
+                ctx.region,
+                params["Identity"],
+                params.get("MailFromDomain"),
+                behavior[params.get("BehaviorOnMXFailure") or "UseDefaultValue"],
+            )
+        except IdentityNotFoundError as error:
+            raise ApiError(
+                "InvalidParameterValue", f"Identity {params['Identity']} does not exist."
+            ) from error
+        except MailFromDomainError as error:
+            raise ApiError("InvalidParameterValue", str(error)) from error
+        return {}
+
+    async def mail_from_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        behavior = {"USE_DEFAULT_VALUE": "UseDefaultValue", "REJECT_MESSAGE": "RejectMessage"}
+        attributes: dict[str, Any] = {}
+        for name in params["Identities"]:
+            identity = await self._find(ctx, name)
+            if identity is None or not identity.mail_from_domain:
+                continue
+            attributes[name] = {
+                "MailFromDomain": identity.mail_from_domain,
+                "MailFromDomainStatus": _V1_STATUS[identity.mail_from_status or VerificationStatus.PENDING],
+                "BehaviorOnMXFailure": behavior[identity.mail_from_behavior],
+            }
+        return {"MailFromDomainAttributes": attributes}
 
     async def delete(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name = params.get("Identity") or params.get("EmailAddress") or ""

@@ -20,6 +20,7 @@ from postwarden.services.identities import (
     IdentityNotFoundError,
     IdentityService,
     IdentityTypeError,
+    MailFromDomainError,
 )
 
 _DOMAIN = re.compile(
@@ -41,6 +42,7 @@ class IdentityHandlers:
             "DeleteEmailIdentity": self.delete,
             "PutEmailIdentityDkimAttributes": self.put_dkim,
             "PutEmailIdentityDkimSigningAttributes": self.put_dkim_signing,
+            "PutEmailIdentityMailFromAttributes": self.put_mail_from,
         }
 
     async def create(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +93,30 @@ class IdentityHandlers:
         info = _verification_info(identity)
         if info:
             result["VerificationInfo"] = info
+        if identity.mail_from_domain:
+            result["MailFromAttributes"] = {
+                "MailFromDomain": identity.mail_from_domain,
+                "MailFromDomainStatus": (identity.mail_from_status or VerificationStatus.PENDING).value,
+                "BehaviorOnMxFailure": identity.mail_from_behavior,
+            }
         return result
+
+    async def put_mail_from(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["EmailIdentity"]
+        try:
+            await asyncio.to_thread(
+                self._identities.set_mail_from,
+                ctx.account_id,
+                ctx.region,
+                name,
+                params.get("MailFromDomain"),
+                params.get("BehaviorOnMxFailure") or "USE_DEFAULT_VALUE",
+            )
+        except IdentityNotFoundError as error:
+            raise not_found(f"Email identity {name} does not exist.") from error
+        except MailFromDomainError as error:
+            raise bad_request(str(error)) from error
+        return {}
 
     async def put_dkim(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name = params["EmailIdentity"]

@@ -24,6 +24,7 @@ __all__ = [
     "dns_txt_value",
     "generate_key",
     "key_from_private_pem",
+    "load_private_key",
     "txt_strings",
 ]
 
@@ -71,6 +72,11 @@ def key_from_private_pem(pem: bytes | str) -> DkimKeyPair:
     base64 body of either without the armour (SES's ``DomainSigningPrivateKey``). Raises
     :class:`InvalidDkimKeyError` unless it is an unencrypted RSA key of 1024 to 4096 bits.
     """
+    return _key_pair(load_private_key(pem))
+
+
+def load_private_key(pem: bytes | str) -> rsa.RSAPrivateKey:
+    """The validated RSA key object; same formats and errors as :func:`key_from_private_pem`."""
     data = pem.encode("ascii", "replace") if isinstance(pem, str) else pem
     data = data.strip()
     if not data:
@@ -97,7 +103,7 @@ def key_from_private_pem(pem: bytes | str) -> DkimKeyPair:
         key = key.private_numbers().private_key()  # validates p, q, d and the CRT values
     except ValueError as exc:
         raise InvalidDkimKeyError("The DKIM private key is not a consistent RSA key.") from exc
-    return _key_pair(key)
+    return key
 
 
 def dns_txt_value(public_b64: str) -> str:

@@ -14,6 +14,7 @@ class Rule(StrEnum):
     IDENTITY_NOT_VERIFIED = "identity-not-verified"
     DAILY_QUOTA = "daily-quota"
     SEND_RATE = "send-rate"
+    MAIL_FROM_NOT_VERIFIED = "mail-from-not-verified"
 
 
 @dataclass(frozen=True, slots=True)

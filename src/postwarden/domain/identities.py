@@ -44,3 +44,12 @@ class VerifiedIdentities:
     def covers(self, address: EmailAddress) -> bool:
         """SES: "Subdomains and email addresses inherit verification from the parent domain"."""
         return any(name in self.names for name in candidate_identities(address))
+
+
+@dataclass(frozen=True, slots=True)
+class MailFromSetting:
+    """A custom MAIL FROM domain configured on an identity, and what to do while it is not verified."""
+
+    domain: str
+    status: VerificationStatus
+    behavior: str  # USE_DEFAULT_VALUE | REJECT_MESSAGE

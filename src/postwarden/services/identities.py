@@ -23,6 +23,10 @@ class IdentityNotFoundError(LookupError):
     pass
 
 
+class MailFromDomainError(ValueError):
+    pass
+
+
 class IdentityTypeError(ValueError):
     """The operation applies to domain identities only."""
 
@@ -153,6 +157,23 @@ class IdentityService:
         self._dkim.forget()
         assert identity is not None
         return identity
+
+    def set_mail_from(
+        self, account_id: str, region: str, name: str, domain: str | None, behavior: str = "USE_DEFAULT_VALUE"
+    ) -> None:
+        """Configure (or, with None, remove) a custom MAIL FROM domain: a subdomain of the identity."""
+        key = normalize_identity(name)
+        identity_domain = key.rpartition("@")[2]
+        if domain:
+            domain = domain.strip().rstrip(".").lower()
+            if not domain.endswith("." + identity_domain):
+                raise MailFromDomainError(
+                    f"The MAIL FROM domain {domain} must be a subdomain of the identity's domain "
+                    f"{identity_domain}."
+                )
+        with self._store.transaction() as tx:
+            if not tx.identities.set_mail_from(account_id, region, key, domain or None, behavior):
+                raise IdentityNotFoundError(name)
 
     def confirm_email(self, account_id: str, region: str, address: str) -> None:
         """The address owner followed the verification link."""

@@ -19,8 +19,9 @@ from postwarden.domain import ids
 from postwarden.domain.addresses import EmailAddress
 from postwarden.domain.decision import Decision
 from postwarden.domain.events import EventType
-from postwarden.domain.identities import VerifiedIdentities, candidate_identities
+from postwarden.domain.identities import MailFromSetting, VerifiedIdentities, candidate_identities
 from postwarden.domain.model import SendingLimits, SendingState
+from postwarden.domain.policy import mail_from as mail_from_policy
 from postwarden.domain.policy import quota
 from postwarden.domain.policy.send import PolicySettings, SendAttempt, decide
 from postwarden.domain.simulator import simulator_scenario
@@ -130,20 +131,27 @@ class SendService:
         now = self._clock.now()
         with self._store.transaction() as tx:
             states = self._current_states(tx, batch, now)
-            verified = self._verified(tx, batch)
+            verified, mail_from = self._identities(tx, batch)
             decisions: list[Decision] = []
             accepted: list[OutgoingMessage] = []
+            envelope: dict[str, str] = {}
             usage: Counter[tuple[str, str]] = Counter()
+            default_domain = self._settings.return_path_domain
             for message in batch:
                 key = (message.account_id, message.region)
                 attempt = SendAttempt(message.senders, message.recipients)
                 verdict = decide(states[key], attempt, verified[key], now, self._settings.policy)
-                states[key] = verdict.state
-                decisions.append(verdict.decision)
-                if verdict.decision.allowed:
+                decision = verdict.decision
+                if decision.allowed:
+                    decision, envelope[message.message_id] = mail_from_policy.choose(
+                        message.source, mail_from[key], default_domain
+                    )
+                decisions.append(decision)
+                if decision.allowed:
+                    states[key] = verdict.state
                     accepted.append(message)
                     usage[key] += attempt.quota_cost
-            self._write_accepted(tx, accepted, now)
+            self._write_accepted(tx, accepted, now, envelope)
             refused = [(m, d) for m, d in zip(batch, decisions, strict=True) if not d.allowed]
             tx.events.add([self._reject_event(m, d, now) for m, d in refused])
             second = int(now)
@@ -170,20 +178,35 @@ class SendService:
         states = tx.sending.lock_states(keys, self._settings.sandbox, now)
         return {key: expire_usage(tx, state, now) for key, state in states.items()}
 
-    def _verified(
+    def _identities(
         self, tx: Transaction, batch: Sequence[OutgoingMessage]
-    ) -> dict[tuple[str, str], VerifiedIdentities]:
+    ) -> tuple[dict[tuple[str, str], VerifiedIdentities], dict[tuple[str, str], dict[str, MailFromSetting]]]:
+        """Per (account, region): which of the identities involved are verified, and the custom MAIL FROM
+        settings of the senders' identities."""
         names: dict[tuple[str, str], set[str]] = {}
+        senders: dict[tuple[str, str], set[str]] = {}
         for message in batch:
-            wanted = names.setdefault((message.account_id, message.region), set())
+            key = (message.account_id, message.region)
+            wanted = names.setdefault(key, set())
             for address in (*message.senders, *message.recipients):
                 wanted.update(candidate_identities(address))
-        return {
+            senders.setdefault(key, set()).update(candidate_identities(message.source))
+        verified = {
             key: VerifiedIdentities(tx.identities.verified_names(key[0], key[1], wanted))
             for key, wanted in names.items()
         }
+        mail_from = {
+            key: tx.identities.mail_from_settings(key[0], key[1], wanted) for key, wanted in senders.items()
+        }
+        return verified, mail_from
 
-    def _write_accepted(self, tx: Transaction, accepted: Sequence[OutgoingMessage], now: float) -> None:
+    def _write_accepted(
+        self,
+        tx: Transaction,
+        accepted: Sequence[OutgoingMessage],
+        now: float,
+        envelope: Mapping[str, str] | None = None,
+    ) -> None:
         if not accepted:
             return
         tx.messages.add_messages(
@@ -194,7 +217,7 @@ class SendService:
                     region=m.region,
                     created_at=now,
                     source=m.source.shown,
-                    envelope_from=self._settings.return_path_domain,
+                    envelope_from=(envelope or {}).get(m.message_id, self._settings.return_path_domain),
                     destination=[r.addr_spec for r in m.recipients],
                     content=m.content,
                     caller_identity=m.caller_identity,

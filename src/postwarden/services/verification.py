@@ -11,6 +11,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from postwarden.domain.identities import IdentityType, VerificationStatus
 from postwarden.domain.verification import CheckState, DnsEvidence, assess
 from postwarden.ports import Clock, DkimKey, DnsRecords, Identity, Store, VerificationUpdate
 
@@ -20,6 +21,8 @@ log = logging.getLogger("postwarden.verification")
 @dataclass(frozen=True, slots=True)
 class VerificationSettings:
     dkim_zone: str
+    mail_from_mx_host: str = ""
+    spf_include: str = ""
     recheck_seconds: float = 300.0
     poll_seconds: float = 5.0
     give_up_seconds: float = 72 * 3600
@@ -56,8 +59,12 @@ class VerificationChecker:
         if not due:
             return 0
         evidence = await asyncio.gather(*(self.evidence(i, keys.get(i.name, [])) for i in due))
+        mail_from = await asyncio.gather(*(self.mail_from_status(i) for i in due))
         now = self._clock.now()
-        updates = [self._update(identity, found, now) for identity, found in zip(due, evidence, strict=True)]
+        updates = [
+            self._update(identity, found, now, mail)
+            for identity, found, mail in zip(due, evidence, mail_from, strict=True)
+        ]
         await asyncio.to_thread(self._record, updates)
         return len(updates)
 
@@ -96,7 +103,44 @@ class VerificationChecker:
             txt_found = identity.verification_token in answer.values
         return DnsEvidence(found, expected, txt_found, errors[0] if errors else None, temporary)
 
-    def _update(self, identity: Identity, evidence: DnsEvidence, now: float) -> VerificationUpdate:
+    async def mail_from_status(self, identity: Identity) -> VerificationStatus | None:
+        """A custom MAIL FROM domain needs an MX to the feedback host and an SPF record authorizing us."""
+        domain = identity.mail_from_domain
+        if not domain:
+            return None
+        mx, txt = await asyncio.gather(self._dns.lookup(domain, "MX"), self._dns.lookup(domain, "TXT"))
+        if "error" in (mx.status, txt.status):
+            return VerificationStatus.TEMPORARY_FAILURE
+        host = self._settings.mail_from_mx_host.lower().rstrip(".")
+        mx_ok = any(value.split()[-1].rstrip(".").lower() == host for value in mx.values)
+        include = f"include:{self._settings.spf_include}".lower()
+        spf_ok = any(v.lower().startswith("v=spf1") and include in v.lower().split() for v in txt.values)
+        if mx_ok and spf_ok:
+            return VerificationStatus.SUCCESS
+        if identity.mail_from_status in (None, VerificationStatus.PENDING):
+            return VerificationStatus.PENDING
+        return VerificationStatus.FAILED
+
+    def _update(
+        self,
+        identity: Identity,
+        evidence: DnsEvidence,
+        now: float,
+        mail_from: VerificationStatus | None = None,
+    ) -> VerificationUpdate:
+        if identity.identity_type is not IdentityType.DOMAIN:  # an address: only its MAIL FROM is checked
+            return VerificationUpdate(
+                identity.account_id,
+                identity.region,
+                identity.name,
+                identity.verification_status,
+                identity.dkim_status,
+                now,
+                identity.last_success_at,
+                identity.failing_since,
+                identity.error_type,
+                mail_from,
+            )
         state = CheckState(
             identity.verification_status,
             identity.dkim_status,
@@ -125,6 +169,7 @@ class VerificationChecker:
             result.last_success_at,
             result.failing_since,
             result.error_type,
+            mail_from,
         )
 
     def _record(self, updates: list[VerificationUpdate]) -> None:

@@ -84,6 +84,9 @@ identities = Table(
     Column("failing_since", Float),
     Column("error_type", String(40)),
     Column("verified_by_operator", Boolean, nullable=False, server_default=text("false")),
+    Column("mail_from_domain", String(255)),
+    Column("mail_from_behavior", String(24), nullable=False, server_default="USE_DEFAULT_VALUE"),
+    Column("mail_from_status", String(20)),
 )
 
 dkim_keys = Table(

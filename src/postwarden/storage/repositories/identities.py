@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import ColumnElement, Connection, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from postwarden.domain.identities import IdentityType, VerificationStatus
+from postwarden.domain.identities import IdentityType, MailFromSetting, VerificationStatus
 from postwarden.ports import Identity, VerificationUpdate
 from postwarden.storage.driver import fetch
 from postwarden.storage.tables import identities
@@ -119,15 +119,21 @@ class SqlIdentityRepository:
         """Domain identities not checked since `checked_before`, least recently checked first."""
         query = (
             select(identities)
-            .where(identities.c.identity_type == IdentityType.DOMAIN.value)
+            .where(
+                or_(
+                    identities.c.identity_type == IdentityType.DOMAIN.value,
+                    identities.c.mail_from_domain.is_not(None),
+                )
+            )
             .where(or_(identities.c.last_checked_at.is_(None), identities.c.last_checked_at < checked_before))
             .where(identities.c.verification_status != VerificationStatus.FAILED.value)
-            # something to look for: Easy DKIM tokens, the v1 TXT token, or the sender's own key
+            # something to look for: Easy DKIM tokens, the v1 TXT token, the sender's own key, MAIL FROM
             .where(
                 or_(
                     identities.c.dkim_tokens != "[]",
                     identities.c.verification_token.is_not(None),
                     identities.c.dkim_origin == "EXTERNAL",
+                    identities.c.mail_from_domain.is_not(None),
                 )
             )
             .order_by(identities.c.last_checked_at.is_not(None), identities.c.last_checked_at)
@@ -148,6 +154,8 @@ class SqlIdentityRepository:
             "failing_since": update_.failing_since,
             "error_type": update_.error_type,
         }
+        if update_.mail_from_status is not None:
+            values["mail_from_status"] = update_.mail_from_status.value
         if update_.status is VerificationStatus.SUCCESS:
             values["verified_at"] = func.coalesce(identities.c.verified_at, update_.checked_at)
         self._c.execute(
@@ -155,6 +163,36 @@ class SqlIdentityRepository:
             .where(*self._key(update_.account_id, update_.region, update_.name))
             .values(values)
         )
+
+    def set_mail_from(
+        self, account_id: str, region: str, name: str, domain: str | None, behavior: str
+    ) -> bool:
+        values = {
+            "mail_from_domain": domain,
+            "mail_from_behavior": behavior,
+            "mail_from_status": VerificationStatus.PENDING.value if domain else None,
+            "last_checked_at": None,  # check the new records at once
+        }
+        result = self._c.execute(
+            update(identities).where(*self._key(account_id, region, name)).values(values)
+        )
+        return bool(result.rowcount)
+
+    def mail_from_settings(
+        self, account_id: str, region: str, names: Iterable[str]
+    ) -> dict[str, MailFromSetting]:
+        wanted = list(set(names))
+        if not wanted:
+            return {}
+        sql = (
+            "SELECT name, mail_from_domain, mail_from_status, mail_from_behavior FROM identities "
+            f"WHERE account_id = ? AND region = ? AND mail_from_domain IS NOT NULL AND name IN "
+            f"({', '.join(['?'] * len(wanted))})"
+        )
+        return {
+            name: MailFromSetting(domain, VerificationStatus(status or "PENDING"), behavior)
+            for name, domain, status, behavior in fetch(self._c, sql, (account_id, region, *wanted))
+        }
 
     @staticmethod
     def _key(account_id: str, region: str, name: str) -> tuple[ColumnElement[bool], ...]:
@@ -187,4 +225,7 @@ def _identity(row: object) -> Identity:
         failing_since=data["failing_since"],
         error_type=data["error_type"],
         verified_by_operator=bool(data["verified_by_operator"]),
+        mail_from_domain=data["mail_from_domain"],
+        mail_from_behavior=data["mail_from_behavior"],
+        mail_from_status=VerificationStatus(data["mail_from_status"]) if data["mail_from_status"] else None,
     )
