@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from postwarden.delivery.mx import MxResolver, StaticRoutes
     from postwarden.dns.authority import DnsAuthority
     from postwarden.services.delivery import DeliveryWorker
+    from postwarden.services.recommendations import RecommendationService
     from postwarden.services.send import SendService
     from postwarden.services.verification import VerificationChecker
     from postwarden.smtp.server import SubmissionServer
@@ -92,6 +93,7 @@ def build_server(settings: Settings) -> Server:
     from postwarden.api.v1_send import V1SendHandlers
     from postwarden.api.v2_account import AccountHandlers
     from postwarden.api.v2_identities import IdentityHandlers
+    from postwarden.api.v2_recommendations import RecommendationHandlers
     from postwarden.api.v2_send import SendHandlers
     from postwarden.delivery.smtp import SmtpSettings, SmtpTransport
     from postwarden.domain.delivery import RetryPolicy
@@ -165,6 +167,7 @@ def build_server(settings: Settings) -> Server:
         **AccountHandlers(services.accounts).table(),
         **IdentityHandlers(services.identities, settings.dkim_zone, verification).table(),
         **SendHandlers(sender, composer).table(),
+        **RecommendationHandlers(_recommendations(settings, services)).table(),
     }
     v1_handlers = {
         **V1SendHandlers(sender, composer, services.accounts).table(),
@@ -204,6 +207,23 @@ def _checker(settings: Settings, services: Services) -> VerificationChecker:
             spf_include=settings.effective_spf_include,
             recheck_seconds=settings.verification_recheck_seconds,
             poll_seconds=settings.verification_poll_seconds,
+        ),
+    )
+
+
+def _recommendations(settings: Settings, services: Services) -> RecommendationService:
+    from postwarden.authcheck import ResolverLookup
+    from postwarden.services.recommendations import RecommendationService, RecommendationSettings
+
+    return RecommendationService(
+        services.identities,
+        ResolverLookup(_nameserver(settings)),
+        SystemClock(),
+        RecommendationSettings(
+            dkim_zone=settings.dkim_zone,
+            default_mail_from=settings.effective_return_path_domain,
+            sending_ips=tuple(ip.strip() for ip in settings.sending_ips.split(",") if ip.strip()),
+            spf_include=settings.effective_spf_include,
         ),
     )
 

@@ -217,3 +217,28 @@ def test_postwarden_answers_for_its_dkim_zone(service: Service) -> None:
         dns.message.make_query(f"nosuchtoken.{ZONE}", "TXT"), "127.0.0.1", port=service.dns_port, timeout=5
     )
     assert unknown.rcode() == dns.rcode.NXDOMAIN
+
+
+def test_list_recommendations_names_the_records_to_publish(service: Service, dns_server: TestDnsServer) -> None:
+    account, client = production(service)
+    domain = f"rec{account.account_id}.example"
+    tokens = client.create_email_identity(EmailIdentity=domain)["DkimAttributes"]["Tokens"]
+
+    def by_type() -> dict[str, dict[str, Any]]:
+        listed = client.list_recommendations()["Recommendations"]
+        return {r["Type"]: r for r in listed if r["ResourceArn"].endswith(f"identity/{domain}")}
+
+    before = by_type()
+    assert set(before) == {"DKIM", "SPF", "DMARC"}
+    assert before["DKIM"]["Status"] == "OPEN" and before["DKIM"]["Impact"] == "HIGH"
+    assert f"{tokens[0]}._domainkey.{domain}" in before["DKIM"]["Description"]
+    assert before["DMARC"]["Status"] == "OPEN" and f"_dmarc.{domain}" in before["DMARC"]["Description"]
+
+    publish_cnames(dns_server, domain, tokens)
+    wait_until(lambda: client.get_email_identity(EmailIdentity=domain)["DkimAttributes"]["Status"] == "SUCCESS")
+    dns_server.add(f"_dmarc.{domain}", "TXT", '"v=DMARC1; p=reject"')
+    after = by_type()
+    assert after["DKIM"]["Status"] == "FIXED"
+    assert after["DMARC"]["Status"] == "FIXED"  # DKIM aligns with the domain, so p=reject lets the mail in
+    only_open = client.list_recommendations(Filter={"STATUS": "OPEN"})["Recommendations"]
+    assert all(r["Status"] == "OPEN" for r in only_open)
