@@ -66,7 +66,7 @@ class Settings:
         "", "Domain a sender's SPF record includes to authorize Postwarden. Empty: spf.HOSTNAME."
     )
     sending_ips: str = _setting(
-        "127.0.0.1", "Comma-separated public IPs mail leaves from (SPF checks and advice); set it in production."
+        "127.0.0.1", "Comma-separated public IPs mail leaves from (SPF checks, advice); set it in production."
     )
     dns_server_host: str = _setting(
         "127.0.0.1", "Address of Postwarden's authoritative DNS server (DKIM zone)."

@@ -219,7 +219,9 @@ def test_postwarden_answers_for_its_dkim_zone(service: Service) -> None:
     assert unknown.rcode() == dns.rcode.NXDOMAIN
 
 
-def test_list_recommendations_names_the_records_to_publish(service: Service, dns_server: TestDnsServer) -> None:
+def test_list_recommendations_names_the_records_to_publish(
+    service: Service, dns_server: TestDnsServer
+) -> None:
     account, client = production(service)
     domain = f"rec{account.account_id}.example"
     tokens = client.create_email_identity(EmailIdentity=domain)["DkimAttributes"]["Tokens"]
@@ -235,7 +237,9 @@ def test_list_recommendations_names_the_records_to_publish(service: Service, dns
     assert before["DMARC"]["Status"] == "OPEN" and f"_dmarc.{domain}" in before["DMARC"]["Description"]
 
     publish_cnames(dns_server, domain, tokens)
-    wait_until(lambda: client.get_email_identity(EmailIdentity=domain)["DkimAttributes"]["Status"] == "SUCCESS")
+    wait_until(
+        lambda: client.get_email_identity(EmailIdentity=domain)["DkimAttributes"]["Status"] == "SUCCESS"
+    )
     dns_server.add(f"_dmarc.{domain}", "TXT", '"v=DMARC1; p=reject"')
     after = by_type()
     assert after["DKIM"]["Status"] == "FIXED"
