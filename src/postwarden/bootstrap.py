@@ -60,7 +60,7 @@ def build_services(settings: Settings, *, run_migrations: bool = True) -> Servic
         sandbox=SendingLimits(settings.sandbox_max_24_hour_send, settings.sandbox_max_send_rate),
         production=SendingLimits(settings.production_max_24_hour_send, settings.production_max_send_rate),
     )
-    dkim = DkimKeys(store, cipher, clock)
+    dkim = DkimKeys(store, cipher, clock, settings.dkim_key_cache_seconds)
     return Services(
         settings=settings,
         store=store,

@@ -115,6 +115,14 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--region", default=DEFAULT_REGION)
     verify.set_defaults(run=_identities_verify)
 
+    rotate = identities.add_parser(
+        "rotate-dkim", parents=[common], help="new Easy DKIM key under the next token (no DNS change needed)"
+    )
+    rotate.add_argument("account_id")
+    rotate.add_argument("identity")
+    rotate.add_argument("--region", default=DEFAULT_REGION)
+    rotate.set_defaults(run=_identities_rotate)
+
     events = commands.add_parser("events", parents=[common], help="show an account's events in SES's format")
     events.add_argument("account_id")
     events.add_argument("--region")
@@ -268,6 +276,22 @@ def _identities_verify(settings: Settings, args: argparse.Namespace) -> int:
         "identity_type": identity.identity_type.value,
         "verification_status": identity.verification_status.value,
     }
+    _emit(args, record, _text(record))
+    return 0
+
+
+def _identities_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    from postwarden.services.identities import IdentityNotFoundError, IdentityTypeError
+
+    try:
+        selector = _services(settings).identities.rotate_dkim(
+            args.account_id, args.region, args.identity, "operator:cli"
+        )
+    except IdentityNotFoundError as error:
+        raise CommandError(f"no identity {error} in {args.region}") from error
+    except IdentityTypeError as error:
+        raise CommandError(f"{error} does not use Easy DKIM") from error
+    record = {"identity": args.identity, "region": args.region, "signing_selector": selector}
     _emit(args, record, _text(record))
     return 0
 

@@ -68,6 +68,10 @@ class Settings:
     sending_ips: str = _setting(
         "127.0.0.1", "Comma-separated public IPs mail leaves from (SPF checks, advice); set it in production."
     )
+    dkim_key_cache_seconds: float = _setting(
+        30.0,
+        "How long a process keeps DKIM keys it has looked up (key changes from another process show after it).",
+    )
     dns_server_host: str = _setting(
         "127.0.0.1", "Address of Postwarden's authoritative DNS server (DKIM zone)."
     )

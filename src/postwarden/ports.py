@@ -257,6 +257,9 @@ class DkimKeyRepository(Protocol):
         ...
 
     def delete_for_identity(self, account_id: str, region: str, identity: str) -> None: ...
+    def replace_key(self, key: DkimKey) -> None:
+        """Store `key` under its selector and make it the identity's only signing key."""
+        ...
 
 
 class MessageRepository(Protocol):
@@ -295,6 +298,37 @@ class AuditRepository(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class VerificationTemplate:
+    """A custom verification email template (SES CreateCustomVerificationEmailTemplate)."""
+
+    account_id: str
+    region: str
+    name: str
+    from_email_address: str
+    subject: str
+    content: str
+    success_redirection_url: str
+    failure_redirection_url: str
+    created_at: float
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class VerificationTemplateRepository(Protocol):
+    def add(self, template: VerificationTemplate) -> bool:
+        """False when a template of that name already exists."""
+        ...
+
+    def get(self, account_id: str, region: str, name: str) -> VerificationTemplate | None: ...
+    def page(self, account_id: str, region: str, after: str | None, limit: int) -> list[VerificationTemplate]:
+        """Templates ordered by name, after `after`; `content` is left empty (it may be 10 MB each)."""
+        ...
+
+    def count(self, account_id: str, region: str) -> int: ...
+    def replace(self, template: VerificationTemplate) -> bool: ...
+    def delete(self, account_id: str, region: str, name: str) -> bool: ...
+
+
 class Transaction(Protocol):
     @property
     def accounts(self) -> AccountRepository: ...
@@ -310,6 +344,8 @@ class Transaction(Protocol):
     def audit(self) -> AuditRepository: ...
     @property
     def dkim(self) -> DkimKeyRepository: ...
+    @property
+    def verification_templates(self) -> VerificationTemplateRepository: ...
 
 
 class Store(Protocol):

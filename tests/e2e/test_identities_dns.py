@@ -49,6 +49,7 @@ def service(
         dkim_zone=ZONE,
         verification_recheck_seconds=0.3,
         verification_poll_seconds=0.2,
+        dkim_key_cache_seconds=1,
     ).start()
     yield running
     running.stop()
@@ -246,3 +247,35 @@ def test_list_recommendations_names_the_records_to_publish(
     assert after["DMARC"]["Status"] == "FIXED"  # DKIM aligns with the domain, so p=reject lets the mail in
     only_open = client.list_recommendations(Filter={"STATUS": "OPEN"})["Recommendations"]
     assert all(r["Status"] == "OPEN" for r in only_open)
+
+
+def test_rotating_easy_dkim_keeps_old_and_new_signatures_verifiable(
+    service: Service, dns_server: TestDnsServer, mta: RemoteMta
+) -> None:
+    account, client = production(service)
+    domain = f"rot{account.account_id}.example"
+    tokens = client.create_email_identity(EmailIdentity=domain)["DkimAttributes"]["Tokens"]
+    publish_cnames(dns_server, domain, tokens)
+    wait_until(
+        lambda: client.get_email_identity(EmailIdentity=domain)["DkimAttributes"]["Status"] == "SUCCESS"
+    )
+
+    def send(label: str) -> bytes:
+        to = f"{label}-{account.account_id}@example.net"
+        client.send_email(
+            FromEmailAddress=f"me@{domain}",
+            Destination={"ToAddresses": [to]},
+            Content={"Simple": {"Subject": {"Data": label}, "Body": {"Text": {"Data": "body"}}}},
+        )
+        (received,) = mta.wait_for(to)
+        return received.data
+
+    before = send("before")
+    rotated = service.cli("identities", "rotate-dkim", account.account_id, domain)
+    assert rotated["signing_selector"] == tokens[1]
+    time.sleep(1.2)  # the server's key cache (1 s here) lets the new key take over
+    after = send("after")
+    dnsfunc = resolving_dnsfunc(dns_server, service)
+    assert f"s={tokens[0]}".encode() in before.replace(b"\r\n ", b"").replace(b" ", b"")
+    assert f"s={tokens[1]}".encode() in after.replace(b"\r\n ", b"").replace(b" ", b"")
+    assert dkim.verify(before, dnsfunc=dnsfunc) and dkim.verify(after, dnsfunc=dnsfunc)

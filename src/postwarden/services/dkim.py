@@ -18,7 +18,6 @@ from postwarden.ports import Clock, DkimKey, SecretCipher, Store, Transaction
 
 TOKENS_PER_DOMAIN = 3
 KEY_LENGTHS = {"RSA_1024_BIT": 1024, "RSA_2048_BIT": 2048}
-CACHE_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +28,8 @@ class SigningKey:
 
 
 class DkimKeys:
-    def __init__(self, store: Store, cipher: SecretCipher, clock: Clock) -> None:
+    def __init__(self, store: Store, cipher: SecretCipher, clock: Clock, cache_seconds: float = 30.0) -> None:
+        self._cache_seconds = cache_seconds
         self._store = store
         self._cipher = cipher
         self._clock = clock
@@ -86,7 +86,7 @@ class DkimKeys:
             return cached[1]
         with self._store.read() as tx:
             key = tx.dkim.public_key(selector)
-        self._public_cache[selector] = (time.monotonic() + CACHE_SECONDS, key)
+        self._public_cache[selector] = (time.monotonic() + self._cache_seconds, key)
         return key
 
     def signing_key(
@@ -106,7 +106,7 @@ class DkimKeys:
             )
         if len(self._signing_cache) > 10_000:
             self._signing_cache.clear()
-        self._signing_cache[cache_key] = (time.monotonic() + CACHE_SECONDS, found)
+        self._signing_cache[cache_key] = (time.monotonic() + self._cache_seconds, found)
         return found
 
     def forget(self) -> None:

@@ -158,6 +158,33 @@ class IdentityService:
         assert identity is not None
         return identity
 
+    def rotate_dkim(self, account_id: str, region: str, name: str, actor: str) -> str:
+        """Easy DKIM key rotation: a new key under the next token, which becomes the signing one. The
+        previous signing key stays published, so mail already signed with it still verifies; the sender's
+        CNAMEs do not change. Returns the new signing selector."""
+        key = normalize_identity(name)
+        with self._store.read() as tx:
+            keys = tx.dkim.for_identity(account_id, region, key)
+            identity = tx.identities.get(account_id, region, key)
+        if identity is None:
+            raise IdentityNotFoundError(name)
+        if identity.dkim_origin != "AWS_SES" or not identity.dkim_tokens:
+            raise IdentityTypeError(name)
+        tokens = list(identity.dkim_tokens)
+        current = next((k.selector for k in keys if k.signing), tokens[0])
+        selector = tokens[(tokens.index(current) + 1) % len(tokens)]
+        bits = next((k.bits for k in keys if k.signing), 2048)
+        (fresh,) = self._dkim.generate(account_id, region, key, [selector], bits)
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            tx.dkim.replace_key(fresh)
+            tx.identities.set_dkim(account_id, region, key, generated_at=now)
+            tx.audit.record(
+                now, actor, "dkim.rotate", account_id, region, {"identity": key, "selector": selector}
+            )
+        self._dkim.forget()
+        return selector
+
     def set_mail_from(
         self, account_id: str, region: str, name: str, domain: str | None, behavior: str = "USE_DEFAULT_VALUE"
     ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
 from postwarden.domain.identities import VerificationStatus
 from postwarden.ports import DkimKey
@@ -70,6 +70,19 @@ class SqlDkimKeyRepository:
         )
         found = {row["identity"]: DkimKey(**dict(row)) for row in self._c.execute(query).mappings()}
         return next((found[name] for name in names if name in found), None)
+
+    def replace_key(self, key: DkimKey) -> None:
+        self._c.execute(delete(dkim_keys).where(dkim_keys.c.selector == key.selector))
+        self._c.execute(
+            update(dkim_keys)
+            .where(
+                dkim_keys.c.account_id == key.account_id,
+                dkim_keys.c.region == key.region,
+                dkim_keys.c.identity == key.identity,
+            )
+            .values(signing=False)
+        )
+        self.add([key])
 
     def delete_for_identity(self, account_id: str, region: str, identity: str) -> None:
         self._c.execute(
