@@ -70,7 +70,7 @@ class Settings:
     )
     dkim_key_cache_seconds: float = _setting(
         30.0,
-        "How long a process keeps DKIM keys it has looked up (key changes from another process show after it).",
+        "How long a process caches DKIM keys (a key changed by another process is used after that).",
     )
     dns_server_host: str = _setting(
         "127.0.0.1", "Address of Postwarden's authoritative DNS server (DKIM zone)."
