@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 from typing import Any
 
 from postwarden.api.app import Handler, RequestContext
 from postwarden.api.errors import ApiError
+from postwarden.api.paging import page
 from postwarden.api.v2_identities import valid_identity
 from postwarden.domain.identities import IdentityType, VerificationStatus
 from postwarden.ports import Identity
@@ -69,11 +69,15 @@ class V1IdentityHandlers:
         kinds = {"EmailAddress": IdentityType.EMAIL_ADDRESS, "Domain": IdentityType.DOMAIN}
         wanted = kinds.get(params.get("IdentityType", ""))
         found = await asyncio.to_thread(self._identities.list, ctx.account_id, ctx.region, wanted)
-        page_size = int(params.get("MaxItems") or 1000)
-        start = _offset(params.get("NextToken"))
-        result: dict[str, Any] = {"Identities": [i.name for i in found[start : start + page_size]]}
-        if start + page_size < len(found):
-            result["NextToken"] = base64.urlsafe_b64encode(str(start + page_size).encode()).decode()
+        shown, next_token = page(
+            found,
+            params.get("NextToken"),
+            int(params.get("MaxItems") or 1000),
+            error_code="InvalidParameterValue",
+        )
+        result: dict[str, Any] = {"Identities": [i.name for i in shown]}
+        if next_token:
+            result["NextToken"] = next_token
         return result
 
     async def list_verified_addresses(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -164,12 +168,3 @@ def _v1_identity(name: str, kind: IdentityType) -> str:
     if kind is IdentityType.DOMAIN and "@" in valid:
         raise ApiError("InvalidParameterValue", f"Invalid domain name {name}.")
     return valid
-
-
-def _offset(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        return int(base64.urlsafe_b64decode(token.encode()).decode())
-    except ValueError as error:
-        raise ApiError("InvalidParameterValue", "The NextToken is not valid.") from error

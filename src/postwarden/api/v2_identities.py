@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import functools
 import re
 from typing import Any
 
 from postwarden.api.app import Handler, RequestContext
 from postwarden.api.errors import ApiError, bad_request, not_found
+from postwarden.api.paging import page
 from postwarden.dkim.keys import InvalidDkimKeyError
 from postwarden.domain.identities import IdentityType, VerificationStatus, identity_type_of
 from postwarden.mail import InvalidAddressError, parse_address
@@ -187,9 +187,8 @@ class IdentityHandlers:
         page_size = int(params.get("PageSize") or 100)
         if not 1 <= page_size <= 1000:
             raise bad_request("PageSize must be between 1 and 1000.")
-        start = _decode_token(params.get("NextToken"))
         found = await asyncio.to_thread(self._identities.list, ctx.account_id, ctx.region)
-        page = found[start : start + page_size]
+        shown, next_token = page(found, params.get("NextToken"), page_size, error_code="BadRequestException")
         result: dict[str, Any] = {
             "EmailIdentities": [
                 {
@@ -198,11 +197,11 @@ class IdentityHandlers:
                     "SendingEnabled": i.verification_status is VerificationStatus.SUCCESS,
                     "VerificationStatus": i.verification_status.value,
                 }
-                for i in page
+                for i in shown
             ]
         }
-        if start + page_size < len(found):
-            result["NextToken"] = base64.urlsafe_b64encode(str(start + page_size).encode()).decode()
+        if next_token:
+            result["NextToken"] = next_token
         return result
 
     async def delete(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -239,12 +238,3 @@ def _verification_info(identity: Identity) -> dict[str, Any]:
     if identity.error_type:
         info["ErrorType"] = identity.error_type
     return info
-
-
-def _decode_token(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        return int(base64.urlsafe_b64decode(token.encode()).decode())
-    except ValueError as error:
-        raise bad_request("The NextToken is not valid.") from error

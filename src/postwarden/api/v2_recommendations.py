@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from postwarden.api.app import Handler, RequestContext
-from postwarden.api.errors import bad_request
+from postwarden.api.paging import page
 from postwarden.services.recommendations import IdentityRecommendation, RecommendationService
 
 
@@ -23,11 +22,15 @@ class RecommendationHandlers:
         keys = {"TYPE": "Type", "IMPACT": "Impact", "STATUS": "Status", "RESOURCE_ARN": "ResourceArn"}
         for key, value in filters.items():
             found = [r for r in found if r[keys[key]] == value]
-        size = int(params.get("PageSize") or 100)
-        start = _offset(params.get("NextToken"))
-        result: dict[str, Any] = {"Recommendations": found[start : start + size]}
-        if start + size < len(found):
-            result["NextToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+        shown, next_token = page(
+            found,
+            params.get("NextToken"),
+            int(params.get("PageSize") or 100),
+            error_code="BadRequestException",
+        )
+        result: dict[str, Any] = {"Recommendations": list(shown)}
+        if next_token:
+            result["NextToken"] = next_token
         return result
 
 
@@ -42,12 +45,3 @@ def _record(ctx: RequestContext, item: IdentityRecommendation) -> dict[str, Any]
         "LastUpdatedTimestamp": item.evaluated_at,
         "Impact": recommendation.impact,
     }
-
-
-def _offset(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        return int(base64.urlsafe_b64decode(token.encode()).decode())
-    except ValueError as error:
-        raise bad_request("The NextToken is not valid.") from error
