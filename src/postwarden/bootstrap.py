@@ -20,10 +20,11 @@ from postwarden.storage.secrets import FernetCipher, load_or_create_key
 from postwarden.storage.store import SqlStore
 
 if TYPE_CHECKING:
-    from postwarden.api.app import ApiApp
+    from postwarden.api.app import ApiApp, Handler, PageHandler
     from postwarden.delivery.mx import MxResolver, StaticRoutes
     from postwarden.dns.authority import DnsAuthority
     from postwarden.services.delivery import DeliveryWorker
+    from postwarden.services.email_verification import EmailVerification
     from postwarden.services.recommendations import RecommendationService
     from postwarden.services.send import SendService
     from postwarden.services.verification import VerificationChecker
@@ -99,6 +100,7 @@ def build_server(settings: Settings) -> Server:
     from postwarden.domain.delivery import RetryPolicy
     from postwarden.domain.policy.send import PolicySettings
     from postwarden.services.compose import MessageComposer
+    from postwarden.services.custom_verification import CUSTOM_VERIFY_PATH
     from postwarden.services.delivery import DeliverySettings, DeliveryWorker
     from postwarden.services.email_verification import (
         VERIFY_PATH,
@@ -163,15 +165,21 @@ def build_server(settings: Settings) -> Server:
             settings.effective_verification_sender, settings.effective_public_url, settings.hostname
         ),
     )
+    plain_page = VerificationPage(verification).handle
+    custom_v2, custom_v1, custom_page = _custom_verification(
+        settings, services, sender, verification, plain_page
+    )
     v2_handlers = {
         **AccountHandlers(services.accounts).table(),
         **IdentityHandlers(services.identities, settings.dkim_zone, verification).table(),
         **SendHandlers(sender, composer).table(),
         **RecommendationHandlers(_recommendations(settings, services)).table(),
+        **custom_v2,
     }
     v1_handlers = {
         **V1SendHandlers(sender, composer, services.accounts).table(),
         **V1IdentityHandlers(services.identities, verification).table(),
+        **custom_v1,
     }
     app = ApiApp(
         verifier,
@@ -179,10 +187,46 @@ def build_server(settings: Settings) -> Server:
         RestJsonProtocol(ServiceModel("sesv2"), v2_handlers),
         QueryProtocol(QueryModel("ses"), v1_handlers),
         clock,
-        pages={VERIFY_PATH: VerificationPage(verification).handle},
+        pages={VERIFY_PATH: plain_page, CUSTOM_VERIFY_PATH: custom_page},
     )
     return Server(
         services, sender, worker, app, _checker(settings, services), _dns_authority(settings, services)
+    )
+
+
+def _custom_verification(
+    settings: Settings,
+    services: Services,
+    sender: SendService,
+    verification: EmailVerification,
+    plain_page: PageHandler,
+) -> tuple[dict[str, Handler], dict[str, Handler], PageHandler]:
+    """Custom verification email templates: the v2 and v1 handlers, and the page their links open."""
+    from postwarden.api.v1_verification_templates import V1VerificationTemplateHandlers
+    from postwarden.api.v2_verification_templates import CustomVerificationPage, VerificationTemplateHandlers
+    from postwarden.services.custom_verification import (
+        CustomVerificationMail,
+        CustomVerificationSettings,
+        VerificationTemplates,
+    )
+
+    clock = SystemClock()
+    templates = VerificationTemplates(services.store, clock)
+    mail = CustomVerificationMail(
+        templates,
+        services.accounts,
+        services.identities,
+        verification,
+        sender,
+        clock,
+        CustomVerificationSettings(
+            services.server_key, settings.hostname, settings.effective_verification_sender
+        ),
+    )
+    return (
+        VerificationTemplateHandlers(templates, mail).table(),
+        V1VerificationTemplateHandlers(templates, mail).table(),
+        CustomVerificationPage(mail, plain_page).handle,
     )
 
 

@@ -40,8 +40,18 @@ class RequestContext:
 
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any]]]
-PageHandler = Callable[[str], Awaitable[tuple[int, str]]]
-"""A page a person opens (a verification link): query string in, (status, HTML) out."""
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """A page's answer that sends the browser elsewhere; `location` must already be URL-encoded ASCII."""
+
+    location: str
+    status: int = 302
+
+
+PageHandler = Callable[[str], Awaitable[tuple[int, str] | Redirect]]
+"""A page a person opens (a verification link): query string in, (status, HTML) or a redirect out."""
 
 
 class RestJsonProtocol:
@@ -120,7 +130,12 @@ class ApiApp:
             return
         page = self._pages.get(path) if scope["method"] == "GET" else None
         if page is not None:  # a person's browser, not an SDK: no signature, an HTML answer
-            status, html = await page(scope.get("query_string", b"").decode("latin-1"))
+            answer = await page(scope.get("query_string", b"").decode("latin-1"))
+            if isinstance(answer, Redirect):
+                location = [(b"location", answer.location.encode("ascii"))]
+                await _respond(send, answer.status, b"", b"text/html; charset=utf-8", request_id, location)
+                return
+            status, html = answer
             await _respond(send, status, html.encode(), b"text/html; charset=utf-8", request_id)
             return
         protocol: RestJsonProtocol | QueryProtocol = self._v1 if path in {"", "/"} else self._v2

@@ -177,3 +177,18 @@ audit_log = Table(
     Column("region", String(32)),
     Column("detail", Text, nullable=False),
 )
+
+custom_verification_templates = Table(
+    "custom_verification_templates",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("template_name", Text, primary_key=True),
+    Column("from_email_address", Text, nullable=False),
+    Column("template_subject", Text, nullable=False),
+    Column("template_content", Text, nullable=False),
+    Column("success_redirection_url", Text, nullable=False),
+    Column("failure_redirection_url", Text, nullable=False),
+    Column("tags", Text, nullable=False, server_default="{}"),
+    Column("created_at", Float, nullable=False),
+)
