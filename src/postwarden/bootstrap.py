@@ -14,6 +14,7 @@ from postwarden.domain.model import SendingLimits
 from postwarden.services.accounts import AccountService, TierDefaults
 from postwarden.services.dkim import DkimKeys
 from postwarden.services.identities import IdentityService
+from postwarden.services.suppression import SuppressionService
 from postwarden.storage.checkpoint import WalCheckpointer
 from postwarden.storage.engine import make_engine, migrate
 from postwarden.storage.secrets import FernetCipher, load_or_create_key
@@ -44,6 +45,7 @@ class Services:
     store: SqlStore
     accounts: AccountService
     identities: IdentityService
+    suppression: SuppressionService
     dkim: DkimKeys
     server_key: bytes
 
@@ -67,6 +69,7 @@ def build_services(settings: Settings, *, run_migrations: bool = True) -> Servic
         store=store,
         accounts=AccountService(store, cipher, clock, tiers),
         identities=IdentityService(store, clock, dkim),
+        suppression=SuppressionService(store, clock, tiers.sandbox),
         dkim=dkim,
         server_key=server_key,
     )
@@ -96,6 +99,7 @@ def build_server(settings: Settings) -> Server:
     from postwarden.api.v2_identities import IdentityHandlers
     from postwarden.api.v2_recommendations import RecommendationHandlers
     from postwarden.api.v2_send import SendHandlers
+    from postwarden.api.v2_suppression import SuppressionHandlers
     from postwarden.delivery.smtp import SmtpSettings, SmtpTransport
     from postwarden.domain.delivery import RetryPolicy
     from postwarden.domain.policy.send import PolicySettings
@@ -170,7 +174,8 @@ def build_server(settings: Settings) -> Server:
         settings, services, sender, verification, plain_page
     )
     v2_handlers = {
-        **AccountHandlers(services.accounts).table(),
+        **AccountHandlers(services.accounts, services.suppression).table(),
+        **SuppressionHandlers(services.suppression).table(),
         **IdentityHandlers(services.identities, settings.dkim_zone, verification).table(),
         **SendHandlers(sender, composer).table(),
         **RecommendationHandlers(_recommendations(settings, services)).table(),

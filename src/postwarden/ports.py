@@ -5,7 +5,7 @@ Adapters implement these; services and tests depend only on the Protocols.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -15,6 +15,7 @@ from postwarden.domain.events import EventType, MailSummary
 from postwarden.domain.identities import IdentityType, MailFromSetting, VerificationStatus
 from postwarden.domain.model import SendingLimits, SendingState
 from postwarden.domain.simulator import SimulatorScenario
+from postwarden.domain.suppression import SuppressionReason
 
 
 class Clock(Protocol):
@@ -59,6 +60,17 @@ class Identity:
     mail_from_domain: str | None = None
     mail_from_behavior: str = "USE_DEFAULT_VALUE"
     mail_from_status: VerificationStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressedDestination:
+    account_id: str
+    region: str
+    email_address: str
+    reason: SuppressionReason
+    last_update_time: float
+    message_id: str | None
+    feedback_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +177,8 @@ class DueRecipient:
     attempts: int
     accepted_at: float
     simulator: SimulatorScenario | None
+    suppressed: bool = False
+    """On the account's suppression list: accepted, never delivered, bounced OnAccountSuppressionList."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +276,23 @@ class DkimKeyRepository(Protocol):
         ...
 
 
+class SuppressionRepository(Protocol):
+    def put(self, entry: SuppressedDestination) -> None: ...
+    def get(self, account_id: str, region: str, address: str) -> SuppressedDestination | None: ...
+    def delete(self, account_id: str, region: str, address: str) -> bool: ...
+    def find(
+        self,
+        account_id: str,
+        region: str,
+        reasons: Collection[SuppressionReason],
+        start: float | None,
+        end: float | None,
+    ) -> list[SuppressedDestination]: ...
+    def suppressed_among(self, account_id: str, region: str, addresses: Iterable[str]) -> set[str]: ...
+    def reasons(self, account_id: str, region: str) -> frozenset[SuppressionReason]: ...
+    def set_reasons(self, account_id: str, region: str, reasons: Collection[SuppressionReason]) -> None: ...
+
+
 class MessageRepository(Protocol):
     def add_messages(self, messages: Sequence[NewMessage]) -> None: ...
     def add_recipients(self, recipients: Sequence[NewRecipient]) -> None: ...
@@ -344,6 +375,8 @@ class Transaction(Protocol):
     def audit(self) -> AuditRepository: ...
     @property
     def dkim(self) -> DkimKeyRepository: ...
+    @property
+    def suppression(self) -> SuppressionRepository: ...
     @property
     def verification_templates(self) -> VerificationTemplateRepository: ...
 

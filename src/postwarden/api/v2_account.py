@@ -7,11 +7,13 @@ from typing import Any
 
 from postwarden.api.app import Handler, RequestContext
 from postwarden.services.accounts import AccountService
+from postwarden.services.suppression import SuppressionService
 
 
 class AccountHandlers:
-    def __init__(self, accounts: AccountService) -> None:
+    def __init__(self, accounts: AccountService, suppression: SuppressionService) -> None:
         self._accounts = accounts
+        self._suppression = suppression
 
     def table(self) -> dict[str, Handler]:
         return {
@@ -21,6 +23,7 @@ class AccountHandlers:
 
     async def get_account(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         state = await asyncio.to_thread(self._accounts.sending_state, ctx.account_id, ctx.region)
+        reasons = await asyncio.to_thread(self._suppression.reasons, ctx.account_id, ctx.region)
         return {
             "DedicatedIpAutoWarmupEnabled": False,
             "EnforcementStatus": state.enforcement_status.value,
@@ -31,8 +34,8 @@ class AccountHandlers:
                 "SentLast24Hours": float(state.usage.sent_last_24h),
             },
             "SendingEnabled": state.sending_enabled,
-            # Account-level suppression is on for BOUNCE and COMPLAINT by default, as on new SES accounts.
-            "SuppressionAttributes": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
+            # On for BOUNCE and COMPLAINT until the account says otherwise, as on new SES accounts.
+            "SuppressionAttributes": {"SuppressedReasons": sorted(r.value for r in reasons)},
         }
 
     async def put_sending_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

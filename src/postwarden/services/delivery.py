@@ -12,7 +12,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from postwarden.domain import ids
 from postwarden.domain.delivery import (
@@ -32,7 +32,18 @@ from postwarden.domain.events import (
     delivery_detail,
 )
 from postwarden.domain.simulator import SimulatorScenario, simulated_outcome
-from postwarden.ports import AttemptResult, Clock, DueRecipient, MessageContent, NewEvent, Store, Transport
+from postwarden.domain.suppression import ON_LIST, SuppressionReason, reason_for_bounce, reason_for_complaint
+from postwarden.ports import (
+    AttemptResult,
+    Clock,
+    DueRecipient,
+    MessageContent,
+    NewEvent,
+    Store,
+    SuppressedDestination,
+    Transaction,
+    Transport,
+)
 from postwarden.services.signing import MessageSigner
 
 log = logging.getLogger("postwarden.delivery")
@@ -131,6 +142,7 @@ class DeliveryWorker:
             if not due:
                 return []
             contents = tx.messages.contents(r.message_id for r in due)
+            due = _mark_suppressed(tx, due)
             keys = self._signer.keys_for(tx, due, contents) if self._signer is not None else {}
         if self._signer is not None:
             # Signed after the claim has committed (signing is CPU work that must not hold the database),
@@ -139,7 +151,9 @@ class DeliveryWorker:
         return [(r, contents[r.message_id]) for r in due if r.message_id in contents]
 
     async def _attempt(self, due: DueRecipient, content: MessageContent) -> None:
-        if due.simulator is not None:
+        if due.suppressed:
+            outcome: Outcome = ON_LIST
+        elif due.simulator is not None:
             outcome = simulated_outcome(due.simulator)
         else:
             sender = verp_address(due.message_id, due.recipient_id, content.envelope_from)
@@ -243,7 +257,60 @@ class DeliveryWorker:
         with self._store.transaction() as tx:
             applied = tx.messages.record_attempts(batch)
             tx.events.add([event for result in applied for event in result.events])
+            _suppress(tx, applied)
 
     @property
     def in_flight(self) -> int:
         return len(self._tasks)
+
+
+def _mark_suppressed(tx: Transaction, due: list[DueRecipient]) -> list[DueRecipient]:
+    """Flag the claimed recipients that are on their account's suppression list (one query per account)."""
+    by_account: dict[tuple[str, str], list[str]] = {}
+    for recipient in due:
+        if recipient.simulator is None:
+            by_account.setdefault((recipient.account_id, recipient.region), []).append(recipient.address)
+    listed = {
+        key: tx.suppression.suppressed_among(key[0], key[1], addresses)
+        for key, addresses in by_account.items()
+    }
+    return [
+        replace(r, suppressed=True) if r.address.lower() in listed.get((r.account_id, r.region), ()) else r
+        for r in due
+    ]
+
+
+def _suppress(tx: Transaction, applied: Sequence[AttemptResult]) -> None:
+    """Hard bounces and complaints put the address on the account's suppression list (per its reasons)."""
+    reasons: dict[tuple[str, str], frozenset[SuppressionReason]] = {}
+    for result in applied:
+        due = result.recipient
+        key = (due.account_id, due.region)
+        for event in result.events:
+            if event.event_type is EventType.BOUNCE and isinstance(result.outcome, PermanentFailure):
+                enabled = reasons.setdefault(key, tx.suppression.reasons(*key))
+                reason = reason_for_bounce(
+                    result.outcome.bounce_type,
+                    result.outcome.bounce_sub_type,
+                    result.outcome.reply,
+                    simulator=due.simulator is not None,
+                    enabled=enabled,
+                )
+            elif event.event_type is EventType.COMPLAINT:
+                enabled = reasons.setdefault(key, tx.suppression.reasons(*key))
+                reason = reason_for_complaint(simulator=due.simulator is not None, enabled=enabled)
+            else:
+                continue
+            if reason is not None:
+                feedback = event.detail.get("feedbackId")
+                tx.suppression.put(
+                    SuppressedDestination(
+                        due.account_id,
+                        due.region,
+                        due.address.lower(),
+                        reason,
+                        result.finished_at,
+                        due.message_id,
+                        str(feedback) if feedback else None,
+                    )
+                )

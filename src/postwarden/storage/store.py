@@ -13,6 +13,7 @@ from postwarden.storage.repositories.events import SqlAuditRepository, SqlEventR
 from postwarden.storage.repositories.identities import SqlIdentityRepository
 from postwarden.storage.repositories.messages import SqlMessageRepository
 from postwarden.storage.repositories.sending import SqlSendingRepository
+from postwarden.storage.repositories.suppression import SqlSuppressionRepository
 from postwarden.storage.repositories.verification_templates import SqlVerificationTemplateRepository
 
 
@@ -26,6 +27,7 @@ class SqlTransaction:
         self.events = SqlEventRepository(connection, self.messages)
         self.audit = SqlAuditRepository(connection)
         self.dkim = SqlDkimKeyRepository(connection)
+        self.suppression = SqlSuppressionRepository(connection)
         self.verification_templates = SqlVerificationTemplateRepository(connection)
 
 

@@ -192,3 +192,23 @@ custom_verification_templates = Table(
     Column("tags", Text, nullable=False, server_default="{}"),
     Column("created_at", Float, nullable=False),
 )
+
+suppressed_destinations = Table(
+    "suppressed_destinations",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("email_address", String(320), primary_key=True),
+    Column("reason", String(16), nullable=False),
+    Column("last_update_time", Float, nullable=False),
+    Column("message_id", String(80)),
+    Column("feedback_id", String(80)),
+)
+
+suppression_settings = Table(
+    "suppression_settings",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("suppressed_reasons", Text, nullable=False),
+)
