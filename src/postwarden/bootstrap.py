@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
 from dataclasses import dataclass
@@ -15,7 +14,6 @@ from postwarden.services.accounts import AccountService, TierDefaults
 from postwarden.services.dkim import DkimKeys
 from postwarden.services.identities import IdentityService
 from postwarden.services.suppression import SuppressionService
-from postwarden.storage.checkpoint import WalCheckpointer
 from postwarden.storage.engine import make_engine, migrate
 from postwarden.storage.secrets import FernetCipher, load_or_create_key
 from postwarden.storage.store import SqlStore
@@ -305,7 +303,7 @@ def _routes(settings: Settings) -> MxResolver | StaticRoutes:
     return MxResolver(port=settings.outbound_smtp_port)
 
 
-def _submission_server(settings: Settings, server: Server) -> SubmissionServer | None:
+def smtp_server(settings: Settings, server: Server) -> SubmissionServer | None:
     """The SES SMTP interface, sharing the API's accept pipeline; None when both ports are 0."""
     if not settings.smtp_port and not settings.smtps_port:
         return None
@@ -335,73 +333,3 @@ def _submission_server(settings: Settings, server: Server) -> SubmissionServer |
         lookup=server.services.accounts.caller,
         regions=settings.region_list,
     )
-
-
-async def serve(settings: Settings) -> None:
-    import uvicorn
-
-    server = build_server(settings)
-    _tune_garbage_collector()
-    checkpointer = WalCheckpointer(server.services.store.engine)
-    checkpointer.start()
-    await server.sender.start()
-    await server.checker.start()
-    if server.authority is not None:
-        await server.authority.start()
-    if settings.delivery_enabled:
-        await server.worker.start(sole_worker=server.services.store.engine.dialect.name == "sqlite")
-    config = uvicorn.Config(
-        server.app,
-        host=settings.http_host,
-        port=settings.http_port,
-        http="httptools",
-        loop="none",
-        lifespan="off",
-        access_log=False,
-        proxy_headers=False,
-        log_level="warning",
-        backlog=4096,
-    )
-    http = uvicorn.Server(config)
-    log.info(
-        "Postwarden listening on http://%s:%s (database %s, %s)",
-        settings.http_host,
-        settings.http_port,
-        server.services.store.engine.url.render_as_string(hide_password=True),
-        f"relay {settings.relay}" if settings.relay else "delivery by MX",
-    )
-    smtp: SubmissionServer | None = None
-    try:
-        smtp = _submission_server(settings, server)
-        if smtp is not None:
-            await smtp.start()  # before the API, so that both are up once the API answers
-        await http.serve()
-    finally:
-        if smtp is not None:
-            await smtp.stop()
-        await server.sender.stop()
-        await server.checker.stop()
-        if server.authority is not None:
-            await server.authority.stop()
-        if settings.delivery_enabled:
-            await server.worker.stop()
-        checkpointer.stop()
-        server.services.store.dispose()
-
-
-def _tune_garbage_collector() -> None:
-    """Everything built at start-up (the SES models, SQLAlchemy's tables, caches) lives for the whole
-    process: move it out of the collector's sight, and collect the young generations less often, so that
-    full collections do not stall request handling for hundreds of milliseconds."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
-
-
-def run_server(settings: Settings) -> None:
-    try:
-        import uvloop
-
-        uvloop.run(serve(settings))
-    except ImportError:
-        asyncio.run(serve(settings))

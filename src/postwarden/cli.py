@@ -145,7 +145,7 @@ def _services(settings: Settings) -> Any:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from postwarden.bootstrap import run_server
+    from postwarden.runtime import run_server
 
     run_server(settings)
     return 0

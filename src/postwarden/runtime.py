@@ -1,0 +1,87 @@
+"""Running the assembled server: start every part, serve until told to stop, stop every part in order."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+from typing import TYPE_CHECKING
+
+from postwarden.bootstrap import build_server, smtp_server
+from postwarden.config import Settings
+from postwarden.storage.checkpoint import WalCheckpointer
+
+if TYPE_CHECKING:
+    from postwarden.smtp.server import SubmissionServer
+
+log = logging.getLogger("postwarden")
+
+
+async def serve(settings: Settings) -> None:
+    import uvicorn
+
+    server = build_server(settings)
+    _tune_garbage_collector()
+    checkpointer = WalCheckpointer(server.services.store.engine)
+    checkpointer.start()
+    await server.sender.start()
+    await server.checker.start()
+    if server.authority is not None:
+        await server.authority.start()
+    if settings.delivery_enabled:
+        await server.worker.start(sole_worker=server.services.store.engine.dialect.name == "sqlite")
+    config = uvicorn.Config(
+        server.app,
+        host=settings.http_host,
+        port=settings.http_port,
+        http="httptools",
+        loop="none",
+        lifespan="off",
+        access_log=False,
+        proxy_headers=False,
+        log_level="warning",
+        backlog=4096,
+    )
+    http = uvicorn.Server(config)
+    log.info(
+        "Postwarden listening on http://%s:%s (database %s, %s)",
+        settings.http_host,
+        settings.http_port,
+        server.services.store.engine.url.render_as_string(hide_password=True),
+        f"relay {settings.relay}" if settings.relay else "delivery by MX",
+    )
+    smtp: SubmissionServer | None = None
+    try:
+        smtp = smtp_server(settings, server)
+        if smtp is not None:
+            await smtp.start()  # before the API, so that both are up once the API answers
+        await http.serve()
+    finally:
+        if smtp is not None:
+            await smtp.stop()
+        await server.sender.stop()
+        await server.checker.stop()
+        if server.authority is not None:
+            await server.authority.stop()
+        if settings.delivery_enabled:
+            await server.worker.stop()
+        checkpointer.stop()
+        server.services.store.dispose()
+
+
+def _tune_garbage_collector() -> None:
+    """Everything built at start-up (the SES models, SQLAlchemy's tables, caches) lives for the whole
+    process: move it out of the collector's sight, and collect the young generations less often, so that
+    full collections do not stall request handling for hundreds of milliseconds."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
+def run_server(settings: Settings) -> None:
+    try:
+        import uvloop
+
+        uvloop.run(serve(settings))
+    except ImportError:
+        asyncio.run(serve(settings))
