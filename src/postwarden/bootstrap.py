@@ -91,9 +91,11 @@ def build_server(settings: Settings) -> Server:
     from postwarden.api.pages import VerificationPage
     from postwarden.api.query import QueryModel
     from postwarden.api.sigv4 import SigV4Verifier
+    from postwarden.api.v1_configuration_sets import V1ConfigurationSetHandlers
     from postwarden.api.v1_identities import V1IdentityHandlers
     from postwarden.api.v1_send import V1SendHandlers
     from postwarden.api.v2_account import AccountHandlers
+    from postwarden.api.v2_configuration_sets import ConfigurationSetHandlers
     from postwarden.api.v2_identities import IdentityHandlers
     from postwarden.api.v2_recommendations import RecommendationHandlers
     from postwarden.api.v2_send import SendHandlers
@@ -102,6 +104,7 @@ def build_server(settings: Settings) -> Server:
     from postwarden.domain.delivery import RetryPolicy
     from postwarden.domain.policy.send import PolicySettings
     from postwarden.services.compose import MessageComposer
+    from postwarden.services.configuration_sets import ConfigurationSetService
     from postwarden.services.custom_verification import CUSTOM_VERIFY_PATH
     from postwarden.services.delivery import DeliverySettings, DeliveryWorker
     from postwarden.services.email_verification import (
@@ -158,6 +161,7 @@ def build_server(settings: Settings) -> Server:
     regions = settings.region_list
     verifier = SigV4Verifier(credentials.secret, service="ses", is_region_allowed=regions.__contains__)
     composer = MessageComposer(sender, clock, settings.hostname)
+    configuration_sets = ConfigurationSetService(services.store, clock)
     verification = EmailVerification(
         sender,
         services.identities,
@@ -174,6 +178,7 @@ def build_server(settings: Settings) -> Server:
     v2_handlers = {
         **AccountHandlers(services.accounts, services.suppression).table(),
         **SuppressionHandlers(services.suppression).table(),
+        **ConfigurationSetHandlers(configuration_sets).table(),
         **IdentityHandlers(services.identities, settings.dkim_zone, verification).table(),
         **SendHandlers(sender, composer).table(),
         **RecommendationHandlers(_recommendations(settings, services)).table(),
@@ -182,6 +187,7 @@ def build_server(settings: Settings) -> Server:
     v1_handlers = {
         **V1SendHandlers(sender, composer, services.accounts).table(),
         **V1IdentityHandlers(services.identities, verification).table(),
+        **V1ConfigurationSetHandlers(configuration_sets).table(),
         **custom_v1,
     }
     app = ApiApp(

@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from postwarden.domain.configuration_sets import ConfigurationSet
 from postwarden.domain.delivery import Outcome
 from postwarden.domain.events import EventType, MailSummary
 from postwarden.domain.identities import IdentityType, MailFromSetting, VerificationStatus
@@ -188,6 +189,11 @@ class MessageContent:
     content: bytes
     source: str = ""
     """The Source / From address as the sender gave it (its domain chooses the DKIM key)."""
+    configuration_set: str | None = None
+    require_tls: bool = False
+    """The configuration set's TlsPolicy REQUIRE: deliver only over an encrypted connection."""
+    max_delivery_seconds: float | None = None
+    """The configuration set's MaxDeliverySeconds, instead of the server's default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +299,15 @@ class SuppressionRepository(Protocol):
     def set_reasons(self, account_id: str, region: str, reasons: Collection[SuppressionReason]) -> None: ...
 
 
+class ConfigurationSetRepository(Protocol):
+    def add(self, config: ConfigurationSet) -> bool: ...
+    def get(self, account_id: str, region: str, name: str) -> ConfigurationSet | None: ...
+    def many(self, account_id: str, region: str, names: Iterable[str]) -> dict[str, ConfigurationSet]: ...
+    def for_account(self, account_id: str, region: str) -> list[ConfigurationSet]: ...
+    def update(self, account_id: str, region: str, name: str, **values: Any) -> bool: ...
+    def delete(self, account_id: str, region: str, name: str) -> bool: ...
+
+
 class MessageRepository(Protocol):
     def add_messages(self, messages: Sequence[NewMessage]) -> None: ...
     def add_recipients(self, recipients: Sequence[NewRecipient]) -> None: ...
@@ -378,6 +393,8 @@ class Transaction(Protocol):
     @property
     def suppression(self) -> SuppressionRepository: ...
     @property
+    def configuration_sets(self) -> ConfigurationSetRepository: ...
+    @property
     def verification_templates(self) -> VerificationTemplateRepository: ...
 
 
@@ -416,7 +433,9 @@ class DnsRecords(Protocol):
 
 
 class Transport(Protocol):
-    async def deliver(self, envelope_from: str, recipient: str, domain: str, content: bytes) -> Outcome:
+    async def deliver(
+        self, envelope_from: str, recipient: str, domain: str, content: bytes, *, require_tls: bool = False
+    ) -> Outcome:
         """One SMTP transaction for one recipient; connections are pooled by the transport."""
         ...
 

@@ -36,6 +36,12 @@ RULE_ERRORS: dict[Rule, RuleErrors] = {
         554,
         "Message rejected: ",
     ),
+    Rule.CONFIGURATION_SET_NOT_FOUND: RuleErrors(
+        "NotFoundException", 404, "ConfigurationSetDoesNotExist", 554, "Message rejected: "
+    ),
+    Rule.CONFIGURATION_SET_PAUSED: RuleErrors(
+        "SendingPausedException", 400, "ConfigurationSetSendingPausedException", 554, "Message rejected: "
+    ),
     Rule.DAILY_QUOTA: RuleErrors("TooManyRequestsException", 429, "Throttling", 454, "Throttling failure: "),
     Rule.SEND_RATE: RuleErrors("TooManyRequestsException", 429, "Throttling", 454, "Throttling failure: "),
 }

@@ -129,8 +129,6 @@ def _options(params: dict[str, Any]) -> SendOptions:
 
 
 def v1_composition_error(error: CompositionError) -> ApiError:
-    if error.kind == "not-found":
-        return ApiError("ConfigurationSetDoesNotExist", error.message)
     if error.kind in {"rejected", "too-large"}:
         return ApiError("MessageRejected", error.message)
     return ApiError("InvalidParameterValue", error.message)

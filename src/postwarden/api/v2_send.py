@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from postwarden.api.app import Handler, RequestContext
-from postwarden.api.errors import ApiError, bad_request, not_found, v2_error_for
+from postwarden.api.errors import ApiError, bad_request, v2_error_for
 from postwarden.mail import Attachment
 from postwarden.services.compose import (
     CompositionError,
@@ -93,8 +93,6 @@ class SendHandlers:
 
 
 def v2_composition_error(error: CompositionError) -> ApiError:
-    if error.kind == "not-found":
-        return not_found(error.message)
     if error.kind in {"rejected", "too-large"}:
         return ApiError("MessageRejected", error.message)
     return bad_request(error.message)

@@ -52,7 +52,9 @@ class SmtpTransport:
         self._tls.check_hostname = False
         self._tls.verify_mode = ssl.CERT_NONE
 
-    async def deliver(self, envelope_from: str, recipient: str, domain: str, content: bytes) -> Outcome:
+    async def deliver(
+        self, envelope_from: str, recipient: str, domain: str, content: bytes, *, require_tls: bool = False
+    ) -> Outcome:
         try:
             route = await self._routes(domain)
         except RouteError as error:
@@ -63,18 +65,32 @@ class SmtpTransport:
         async with pool.slots:
             last: Outcome = TransientFailure(f"no route to {domain}")
             for host, port in route.hosts:
-                last = await self._try_host(pool, host, port, envelope_from, recipient, content)
+                last = await self._try_host(pool, host, port, envelope_from, recipient, content, require_tls)
                 if not (isinstance(last, TransientFailure) and last.reply is None):
                     return last  # an answer from a server: do not try lower-priority hosts
             return last
 
     async def _try_host(
-        self, pool: _Pool, host: str, port: int, sender: str, recipient: str, content: bytes
+        self,
+        pool: _Pool,
+        host: str,
+        port: int,
+        sender: str,
+        recipient: str,
+        content: bytes,
+        require_tls: bool,
     ) -> Outcome:
         client, used = await self._client(pool, host, port)
         if client is None:
             return TransientFailure(f"could not connect to {host}:{port}")
         ip = _peer_ip(client)
+        if require_tls and not _encrypted(client):
+            pool.idle.append((client, used))
+            return TransientFailure(
+                f"TLS is required (TlsPolicy REQUIRE) and {host}:{port} does not offer STARTTLS",
+                None,
+                ip,
+            )
         try:
             outcome = await _transaction(client, sender, recipient, content, ip)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
@@ -142,6 +158,11 @@ async def _reset(client: aiosmtplib.SMTP) -> None:
         await client.rset()
     except (aiosmtplib.SMTPResponseException, ConnectionError):
         client.close()
+
+
+def _encrypted(client: aiosmtplib.SMTP) -> bool:
+    transport = getattr(client, "transport", None)
+    return transport is not None and transport.get_extra_info("ssl_object") is not None
 
 
 def _peer_ip(client: aiosmtplib.SMTP) -> str | None:

@@ -15,6 +15,8 @@ class Rule(StrEnum):
     DAILY_QUOTA = "daily-quota"
     SEND_RATE = "send-rate"
     MAIL_FROM_NOT_VERIFIED = "mail-from-not-verified"
+    CONFIGURATION_SET_NOT_FOUND = "configuration-set-not-found"
+    CONFIGURATION_SET_PAUSED = "configuration-set-paused"
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ class CompositionError(Exception):
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
-        self.kind = kind  # "invalid" (bad parameter) | "rejected" (bad message) | "too-large" | "not-found"
+        self.kind = kind  # "invalid" (bad parameter) | "rejected" (bad message) | "too-large"
         self.message = message
 
 
@@ -209,12 +209,6 @@ def _parse_tag_header(value: str | None) -> dict[str, list[str]]:
     return tags
 
 
-def _check_configuration_set(name: str | None) -> None:
-    # Configuration sets are not resources of this version yet, so any name given cannot exist.
-    if name:
-        raise CompositionError("not-found", f"Configuration set <{name}> does not exist.")
-
-
 def _outgoing(
     origin: Origin,
     options: SendOptions,
@@ -225,7 +219,6 @@ def _outgoing(
     content: bytes,
     common_headers: Mapping[str, Any],
 ) -> OutgoingMessage:
-    _check_configuration_set(options.configuration_set)
     return OutgoingMessage(
         account_id=origin.account_id,
         region=origin.region,

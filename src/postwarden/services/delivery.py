@@ -141,7 +141,7 @@ class DeliveryWorker:
             due = tx.messages.claim_due(now, limit, now + self._settings.lease_seconds, str(uuid.uuid4()))
             if not due:
                 return []
-            contents = tx.messages.contents(r.message_id for r in due)
+            contents = _with_delivery_options(tx, due, tx.messages.contents(r.message_id for r in due))
             due = _mark_suppressed(tx, due)
             keys = self._signer.keys_for(tx, due, contents) if self._signer is not None else {}
         if self._signer is not None:
@@ -158,13 +158,17 @@ class DeliveryWorker:
         else:
             sender = verp_address(due.message_id, due.recipient_id, content.envelope_from)
             try:
-                outcome = await self._transport.deliver(sender, due.address, due.domain, content.content)
+                outcome = await self._transport.deliver(
+                    sender, due.address, due.domain, content.content, require_tls=content.require_tls
+                )
             except Exception as error:  # a transport bug must not lose the recipient: retry it
                 log.exception("transport failed for recipient %s", due.recipient_id)
                 outcome = TransientFailure(f"internal error: {type(error).__name__}")
-        await self._results.put(self.result_for(due, outcome))
+        await self._results.put(self.result_for(due, outcome, content.max_delivery_seconds))
 
-    def result_for(self, due: DueRecipient, outcome: Outcome) -> AttemptResult:
+    def result_for(
+        self, due: DueRecipient, outcome: Outcome, max_delivery_seconds: float | None = None
+    ) -> AttemptResult:
         now = self._clock.now()
         mta = self._settings.reporting_mta
         next_at: float | None = None
@@ -179,9 +183,12 @@ class DeliveryWorker:
                 user_agent = "Amazon SES Mailbox Simulator"
                 events.append((EventType.COMPLAINT, complaint_detail(due.address, now, feedback, user_agent)))
         elif isinstance(outcome, TransientFailure):
-            next_at = self._settings.retry.next_attempt(due.attempts + 1, due.accepted_at, now)
+            retry = self._settings.retry
+            if max_delivery_seconds is not None:
+                retry = replace(retry, max_delivery_seconds=max_delivery_seconds)
+            next_at = retry.next_attempt(due.attempts + 1, due.accepted_at, now)
             if next_at is not None:
-                expiration = due.accepted_at + self._settings.retry.max_delivery_seconds
+                expiration = due.accepted_at + retry.max_delivery_seconds
                 detail = delivery_delay_detail(
                     due.address,
                     now,
@@ -314,3 +321,31 @@ def _suppress(tx: Transaction, applied: Sequence[AttemptResult]) -> None:
                         str(feedback) if feedback else None,
                     )
                 )
+
+
+def _with_delivery_options(
+    tx: Transaction, due: Sequence[DueRecipient], contents: dict[str, MessageContent]
+) -> dict[str, MessageContent]:
+    """Each message's configuration-set delivery options (TlsPolicy, MaxDeliverySeconds)."""
+    named: dict[tuple[str, str], set[str]] = {}
+    accounts = {r.message_id: (r.account_id, r.region) for r in due}
+    for message_id, content in contents.items():
+        if content.configuration_set:
+            named.setdefault(accounts[message_id], set()).add(content.configuration_set)
+    if not named:
+        return contents
+    configs = {
+        (key, name): config
+        for key, names in named.items()
+        for name, config in tx.configuration_sets.many(key[0], key[1], names).items()
+    }
+    found = dict(contents)
+    for message_id, content in contents.items():
+        config = configs.get((accounts[message_id], content.configuration_set or ""))
+        if config is not None:
+            found[message_id] = replace(
+                content,
+                require_tls=config.tls_policy == "REQUIRE",
+                max_delivery_seconds=config.max_delivery_seconds,
+            )
+    return found

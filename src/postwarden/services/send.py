@@ -15,8 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from postwarden.domain import ids
+from postwarden.domain import configuration_sets, ids
 from postwarden.domain.addresses import EmailAddress
+from postwarden.domain.configuration_sets import ConfigurationSet
 from postwarden.domain.decision import Decision
 from postwarden.domain.events import EventType
 from postwarden.domain.identities import MailFromSetting, VerifiedIdentities, candidate_identities
@@ -132,6 +133,7 @@ class SendService:
         with self._store.transaction() as tx:
             states = self._current_states(tx, batch, now)
             verified, mail_from = self._identities(tx, batch)
+            configs = self._configuration_sets(tx, batch)
             decisions: list[Decision] = []
             accepted: list[OutgoingMessage] = []
             envelope: dict[str, str] = {}
@@ -141,7 +143,11 @@ class SendService:
                 key = (message.account_id, message.region)
                 attempt = SendAttempt(message.senders, message.recipients)
                 verdict = decide(states[key], attempt, verified[key], now, self._settings.policy)
-                decision = verdict.decision
+                decision = configuration_sets.check(
+                    message.configuration_set, configs.get((*key, message.configuration_set or ""))
+                )
+                if decision.allowed:
+                    decision = verdict.decision
                 if decision.allowed:
                     decision, envelope[message.message_id] = mail_from_policy.choose(
                         message.source, mail_from[key], default_domain
@@ -199,6 +205,20 @@ class SendService:
             key: tx.identities.mail_from_settings(key[0], key[1], wanted) for key, wanted in senders.items()
         }
         return verified, mail_from
+
+    @staticmethod
+    def _configuration_sets(
+        tx: Transaction, batch: Sequence[OutgoingMessage]
+    ) -> dict[tuple[str, str, str], ConfigurationSet]:
+        named: dict[tuple[str, str], set[str]] = {}
+        for message in batch:
+            if message.configuration_set:
+                named.setdefault((message.account_id, message.region), set()).add(message.configuration_set)
+        return {
+            (account_id, region, name): config
+            for (account_id, region), names in named.items()
+            for name, config in tx.configuration_sets.many(account_id, region, names).items()
+        }
 
     def _write_accepted(
         self,

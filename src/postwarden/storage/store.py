@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine
 
 from postwarden.storage.repositories.accounts import SqlAccountRepository
+from postwarden.storage.repositories.configuration_sets import SqlConfigurationSetRepository
 from postwarden.storage.repositories.dkim import SqlDkimKeyRepository
 from postwarden.storage.repositories.events import SqlAuditRepository, SqlEventRepository
 from postwarden.storage.repositories.identities import SqlIdentityRepository
@@ -28,6 +29,7 @@ class SqlTransaction:
         self.audit = SqlAuditRepository(connection)
         self.dkim = SqlDkimKeyRepository(connection)
         self.suppression = SqlSuppressionRepository(connection)
+        self.configuration_sets = SqlConfigurationSetRepository(connection)
         self.verification_templates = SqlVerificationTemplateRepository(connection)
 
 

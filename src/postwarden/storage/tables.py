@@ -212,3 +212,16 @@ suppression_settings = Table(
     Column("region", String(32), primary_key=True),
     Column("suppressed_reasons", Text, nullable=False),
 )
+
+configuration_sets = Table(
+    "configuration_sets",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("sending_enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("tls_policy", String(16), nullable=False, server_default="OPTIONAL"),
+    Column("max_delivery_seconds", Integer),
+    Column("tags", Text, nullable=False, server_default="{}"),
+)

@@ -137,9 +137,15 @@ class SqlMessageRepository:
     def contents(self, message_ids: Iterable[str]) -> dict[str, MessageContent]:
         wanted = list(set(message_ids))
         query = select(
-            messages.c.message_id, messages.c.envelope_from, messages.c.content, messages.c.source
+            messages.c.message_id,
+            messages.c.envelope_from,
+            messages.c.content,
+            messages.c.source,
+            messages.c.configuration_set,
         ).where(messages.c.message_id.in_(wanted))
-        return {row[0]: MessageContent(row[1], bytes(row[2]), row[3]) for row in self._c.execute(query)}
+        return {
+            row[0]: MessageContent(row[1], bytes(row[2]), row[3], row[4]) for row in self._c.execute(query)
+        }
 
     def record_attempts(self, results: Sequence[AttemptResult]) -> list[AttemptResult]:
         """Apply each result whose lease still holds; returns those (a late answer from a worker whose
@@ -174,11 +180,14 @@ class SqlMessageRepository:
             messages.c.tags,
             messages.c.common_headers,
             messages.c.operation,
+            messages.c.configuration_set,
         ).where(messages.c.message_id.in_(wanted))
         found: dict[str, MailSummary] = {}
         for row in self._c.execute(query).mappings():
             tags = json.loads(row["tags"])
             tags.setdefault("ses:operation", [row["operation"]])
+            if row["configuration_set"]:
+                tags.setdefault("ses:configuration-set", [row["configuration_set"]])
             found[row["message_id"]] = MailSummary(
                 message_id=row["message_id"],
                 timestamp=row["created_at"],
