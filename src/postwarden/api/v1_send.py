@@ -7,6 +7,7 @@ from typing import Any
 
 from postwarden.api.app import Handler, RequestContext
 from postwarden.api.errors import ApiError
+from postwarden.api.simple_content import simple_content
 from postwarden.mail import MAX_MESSAGE_BYTES_V1
 from postwarden.services.accounts import AccountService
 from postwarden.services.compose import (
@@ -15,7 +16,6 @@ from postwarden.services.compose import (
     Origin,
     RawContent,
     SendOptions,
-    SimpleContent,
 )
 from postwarden.services.send import OutgoingMessage, SendService
 from postwarden.ses_errors import errors_for
@@ -38,23 +38,8 @@ class V1SendHandlers:
         }
 
     async def send_email(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        destination = params.get("Destination") or {}
-        message = params["Message"]
-        body = message.get("Body") or {}
-        text, html = body.get("Text") or {}, body.get("Html") or {}
-        content = SimpleContent(
-            source=params["Source"],
-            to=destination.get("ToAddresses", []),
-            cc=destination.get("CcAddresses", []),
-            bcc=destination.get("BccAddresses", []),
-            reply_to=params.get("ReplyToAddresses", []),
-            subject=message["Subject"]["Data"],
-            subject_charset=message["Subject"].get("Charset"),
-            text=text.get("Data"),
-            text_charset=text.get("Charset"),
-            html=html.get("Data"),
-            html_charset=html.get("Charset"),
-            return_path=params.get("ReturnPath"),
+        content = simple_content(
+            params["Source"], params, params["Message"], return_path=params.get("ReturnPath")
         )
         try:
             outgoing = self._composer.simple(self._origin(ctx, "SendEmail"), content, _options(params))

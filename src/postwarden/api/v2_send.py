@@ -6,6 +6,7 @@ from typing import Any
 
 from postwarden.api.app import Handler, RequestContext
 from postwarden.api.errors import ApiError, bad_request, v2_error_for
+from postwarden.api.simple_content import simple_content
 from postwarden.mail import Attachment
 from postwarden.services.compose import (
     CompositionError,
@@ -13,7 +14,6 @@ from postwarden.services.compose import (
     Origin,
     RawContent,
     SendOptions,
-    SimpleContent,
 )
 from postwarden.services.send import OutgoingMessage, SendService
 
@@ -54,29 +54,15 @@ class SendHandlers:
     def _simple(self, origin: Origin, params: dict[str, Any], options: SendOptions) -> OutgoingMessage:
         if not params.get("FromEmailAddress"):
             raise bad_request("FromEmailAddress is required when the content is Simple.")
-        destination = params.get("Destination") or {}
         simple = params["Content"]["Simple"]
-        body = simple.get("Body") or {}
-        text, html = body.get("Text") or {}, body.get("Html") or {}
-        return self._composer.simple(
-            origin,
-            SimpleContent(
-                source=params["FromEmailAddress"],
-                to=destination.get("ToAddresses", []),
-                cc=destination.get("CcAddresses", []),
-                bcc=destination.get("BccAddresses", []),
-                reply_to=params.get("ReplyToAddresses", []),
-                subject=simple["Subject"]["Data"],
-                subject_charset=simple["Subject"].get("Charset"),
-                text=text.get("Data"),
-                text_charset=text.get("Charset"),
-                html=html.get("Data"),
-                html_charset=html.get("Charset"),
-                headers=[(h["Name"], h["Value"]) for h in simple.get("Headers", [])],
-                attachments=[_attachment(a) for a in simple.get("Attachments", [])],
-            ),
-            options,
+        content = simple_content(
+            params["FromEmailAddress"],
+            params,
+            simple,
+            headers=[(h["Name"], h["Value"]) for h in simple.get("Headers", [])],
+            attachments=[_attachment(a) for a in simple.get("Attachments", [])],
         )
+        return self._composer.simple(origin, content, options)
 
     def _raw(self, origin: Origin, params: dict[str, Any], options: SendOptions) -> OutgoingMessage:
         destination = params.get("Destination")
