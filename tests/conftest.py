@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.dns_server import TestDnsServer
 from tests.support.mta import RemoteMta
 from tests.support.service import (
     Service,
@@ -45,6 +46,39 @@ def service(
     if backend == "postgres":
         require_postgres()
     running, url = start_service(backend, tmp_path_factory.mktemp(f"pw-{backend}"), mta.relay)
+    yield running
+    running.stop()
+    if url:
+        drop_postgres_database(url)
+
+
+@pytest.fixture(scope="module")
+def dns_server() -> Iterator[TestDnsServer]:
+    """A real DNS server for the senders' zones; tests add and remove records while it runs."""
+    with TestDnsServer() as server:
+        yield server
+
+
+def dns_checked_service(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    mta: RemoteMta,
+    dns_server: TestDnsServer,
+    **settings: object,
+) -> Iterator[Service]:
+    """A service that resolves through `dns_server` and re-checks identities every fraction of a second."""
+    backend: str = request.param
+    if backend == "postgres":
+        require_postgres()
+    running, url = start_service(
+        backend,
+        tmp_path_factory.mktemp(f"pw-dns-{backend}"),
+        mta.relay,
+        dns_resolver=dns_server.address,
+        verification_recheck_seconds=0.3,
+        verification_poll_seconds=0.2,
+        **settings,
+    )
     yield running
     running.stop()
     if url:

@@ -16,18 +16,12 @@ import dns.rdatatype
 import pytest
 
 from postwarden.dkim.keys import generate_key
-from tests.conftest import BACKENDS, require_postgres
+from tests.conftest import BACKENDS, dns_checked_service
 from tests.support.dns_server import TestDnsServer
 from tests.support.mta import RemoteMta
-from tests.support.service import Account, Service, create_postgres_database, drop_postgres_database
+from tests.support.service import Account, Service
 
 ZONE = "dkim.postwarden.test"
-
-
-@pytest.fixture(scope="module")
-def dns_server() -> Iterator[TestDnsServer]:
-    with TestDnsServer() as server:
-        yield server
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -37,24 +31,9 @@ def service(
     mta: RemoteMta,
     dns_server: TestDnsServer,
 ) -> Iterator[Service]:
-    url = ""
-    if request.param == "postgres":
-        require_postgres()
-        url = create_postgres_database()
-    running = Service(
-        tmp_path_factory.mktemp(f"pw-dns-{request.param}"),
-        relay=mta.relay,
-        database_url=url,
-        dns_resolver=dns_server.address,
-        dkim_zone=ZONE,
-        verification_recheck_seconds=0.3,
-        verification_poll_seconds=0.2,
-        dkim_key_cache_seconds=1,
-    ).start()
-    yield running
-    running.stop()
-    if url:
-        drop_postgres_database(url)
+    yield from dns_checked_service(
+        request, tmp_path_factory, mta, dns_server, dkim_zone=ZONE, dkim_key_cache_seconds=1
+    )
 
 
 def wait_until(check: Any, timeout: float = 20.0) -> Any:

@@ -10,19 +10,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import BACKENDS, require_postgres
+from tests.conftest import BACKENDS, dns_checked_service
 from tests.support.dns_server import TestDnsServer
 from tests.support.mta import RemoteMta
-from tests.support.service import Service, create_postgres_database, drop_postgres_database
+from tests.support.service import Service
 
 MX_HOST = "feedback-smtp.postwarden.test"
 SPF_INCLUDE = "spf.postwarden.test"
-
-
-@pytest.fixture(scope="module")
-def dns_server() -> Iterator[TestDnsServer]:
-    with TestDnsServer() as server:
-        yield server
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -32,24 +26,9 @@ def service(
     mta: RemoteMta,
     dns_server: TestDnsServer,
 ) -> Iterator[Service]:
-    url = ""
-    if request.param == "postgres":
-        require_postgres()
-        url = create_postgres_database()
-    running = Service(
-        tmp_path_factory.mktemp(f"pw-mailfrom-{request.param}"),
-        relay=mta.relay,
-        database_url=url,
-        dns_resolver=dns_server.address,
-        mail_from_mx_host=MX_HOST,
-        spf_include=SPF_INCLUDE,
-        verification_recheck_seconds=0.3,
-        verification_poll_seconds=0.2,
-    ).start()
-    yield running
-    running.stop()
-    if url:
-        drop_postgres_database(url)
+    yield from dns_checked_service(
+        request, tmp_path_factory, mta, dns_server, mail_from_mx_host=MX_HOST, spf_include=SPF_INCLUDE
+    )
 
 
 def wait_until(check: Any, timeout: float = 20.0) -> Any:

@@ -28,10 +28,10 @@ from postwarden.domain.verification_content import check_content, with_verificat
 from postwarden.mail import MailError, build_simple_message, parse_address
 from postwarden.ports import Clock, Store, Transaction, VerificationTemplate
 from postwarden.services.accounts import AccountService
-from postwarden.services.email_verification import VERIFY_PATH, EmailVerification
+from postwarden.services.email_verification import VERIFY_PATH, EmailVerification, ServiceMail
 from postwarden.services.identities import IdentityNotFoundError, IdentityService
 from postwarden.services.links import InvalidLinkError
-from postwarden.services.send import OutgoingMessage, SendService
+from postwarden.services.send import SendService
 
 MAX_TEMPLATES = 50
 """SES: "You can create up to 50 custom verification email templates" (per account, here per region)."""
@@ -259,25 +259,12 @@ class CustomVerificationMail:
             )
         except MailError as error:
             raise InvalidParameterError(f"The custom verification email can't be built: {error}") from error
-        source = EmailAddress.of(template.from_email_address)
-        await self._sender.enqueue_service_message(
-            OutgoingMessage(
-                account_id=account_id,
-                region=region,
-                message_id=message_id,
-                source=source,
-                senders=(source,),
-                recipients=(EmailAddress.of(recipient),),
-                content=content,
-                caller_identity=caller,
-                source_ip=source_ip,
-                operation="SendCustomVerificationEmail",
-                common_headers={
-                    "from": [template.from_email_address],
-                    "to": [recipient],
-                    "subject": template.subject,
-                },
-            )
+        await self._verification.queue(
+            ServiceMail(account_id, region, message_id, template.from_email_address, recipient, content),
+            caller=caller,
+            source_ip=source_ip,
+            operation="SendCustomVerificationEmail",
+            subject=template.subject,
         )
         return message_id
 

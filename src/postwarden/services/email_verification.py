@@ -17,6 +17,16 @@ VERIFY_PATH = "/verify-email"
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceMail:
+    account_id: str
+    region: str
+    message_id: str
+    sender: str
+    recipient: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class VerificationMailSettings:
     sender: str
     public_url: str
@@ -54,24 +64,35 @@ class EmailVerification:
             message_id=f"<{message_id}@{region}.{self._settings.hostname}>",
             date=datetime.fromtimestamp(self._clock.now(), UTC),
         )
-        recipient = EmailAddress.of(address)
-        source = EmailAddress.of(self._settings.sender)
-        await self._sender.enqueue_service_message(
-            OutgoingMessage(
-                account_id=account_id,
-                region=region,
-                message_id=message_id,
-                source=source,
-                senders=(source,),
-                recipients=(recipient,),
-                content=content,
-                caller_identity=caller,
-                source_ip=source_ip,
-                operation="VerifyEmailIdentity",
-                common_headers={"to": [address], "subject": "Email Address Verification Request"},
-            )
+        await self.queue(
+            ServiceMail(account_id, region, message_id, self._settings.sender, address, content),
+            caller=caller,
+            source_ip=source_ip,
+            operation="VerifyEmailIdentity",
+            subject="Email Address Verification Request",
         )
         return message_id
+
+    async def queue(
+        self, mail: ServiceMail, *, caller: str, source_ip: str, operation: str, subject: str
+    ) -> None:
+        """Queue a one-recipient message Postwarden sends on the account's behalf (no policy, no quota)."""
+        source = EmailAddress.of(mail.sender)
+        await self._sender.enqueue_service_message(
+            OutgoingMessage(
+                account_id=mail.account_id,
+                region=mail.region,
+                message_id=mail.message_id,
+                source=source,
+                senders=(source,),
+                recipients=(EmailAddress.of(mail.recipient),),
+                content=mail.content,
+                caller_identity=caller,
+                source_ip=source_ip,
+                operation=operation,
+                common_headers={"from": [mail.sender], "to": [mail.recipient], "subject": subject},
+            )
+        )
 
     def confirm(self, token: str) -> LinkClaims:
         """Verify the identity a followed link names; raises InvalidLinkError for a forged or old link."""
