@@ -24,10 +24,14 @@ if TYPE_CHECKING:
     from postwarden.dns.authority import DnsAuthority
     from postwarden.services.delivery import DeliveryWorker
     from postwarden.services.email_verification import EmailVerification
+    from postwarden.services.event_destinations import EventDestinationService
+    from postwarden.services.notification_dispatch import NotificationDispatcher
     from postwarden.services.recommendations import RecommendationService
     from postwarden.services.send import SendService
+    from postwarden.services.topics import TopicService
     from postwarden.services.verification import VerificationChecker
     from postwarden.smtp.server import SubmissionServer
+    from postwarden.webhooks.signer import SnsSigner
 
 log = logging.getLogger("postwarden")
 
@@ -81,6 +85,7 @@ class Server:
     app: ApiApp
     checker: VerificationChecker
     authority: DnsAuthority | None
+    dispatcher: NotificationDispatcher
 
 
 def build_server(settings: Settings) -> Server:
@@ -91,11 +96,14 @@ def build_server(settings: Settings) -> Server:
     from postwarden.api.pages import VerificationPage
     from postwarden.api.query import QueryModel
     from postwarden.api.sigv4 import SigV4Verifier
+    from postwarden.api.sns import SNS_NAMESPACE, SnsHandlers
     from postwarden.api.v1_configuration_sets import V1ConfigurationSetHandlers
     from postwarden.api.v1_identities import V1IdentityHandlers
+    from postwarden.api.v1_notifications import V1NotificationHandlers
     from postwarden.api.v1_send import V1SendHandlers
     from postwarden.api.v2_account import AccountHandlers
     from postwarden.api.v2_configuration_sets import ConfigurationSetHandlers
+    from postwarden.api.v2_event_destinations import EventDestinationHandlers
     from postwarden.api.v2_identities import IdentityHandlers
     from postwarden.api.v2_recommendations import RecommendationHandlers
     from postwarden.api.v2_send import SendHandlers
@@ -159,9 +167,12 @@ def build_server(settings: Settings) -> Server:
 
     credentials = CredentialCache(lookup)
     regions = settings.region_list
-    verifier = SigV4Verifier(credentials.secret, service="ses", is_region_allowed=regions.__contains__)
+    verifier = SigV4Verifier(
+        credentials.secret, service="ses", also_services=("sns",), is_region_allowed=regions.__contains__
+    )
     composer = MessageComposer(sender, clock, settings.hostname)
     configuration_sets = ConfigurationSetService(services.store, clock)
+    notify = build_notifications(settings, services)
     verification = EmailVerification(
         sender,
         services.identities,
@@ -179,6 +190,7 @@ def build_server(settings: Settings) -> Server:
         **AccountHandlers(services.accounts, services.suppression).table(),
         **SuppressionHandlers(services.suppression).table(),
         **ConfigurationSetHandlers(configuration_sets).table(),
+        **EventDestinationHandlers(notify.destinations).table(),
         **IdentityHandlers(services.identities, settings.dkim_zone, verification).table(),
         **SendHandlers(sender, composer).table(),
         **RecommendationHandlers(_recommendations(settings, services)).table(),
@@ -187,7 +199,8 @@ def build_server(settings: Settings) -> Server:
     v1_handlers = {
         **V1SendHandlers(sender, composer, services.accounts).table(),
         **V1IdentityHandlers(services.identities, verification).table(),
-        **V1ConfigurationSetHandlers(configuration_sets).table(),
+        **V1ConfigurationSetHandlers(configuration_sets, notify.destinations).table(),
+        **V1NotificationHandlers(notify.destinations).table(),
         **custom_v1,
     }
     app = ApiApp(
@@ -196,10 +209,79 @@ def build_server(settings: Settings) -> Server:
         RestJsonProtocol(ServiceModel("sesv2"), v2_handlers),
         QueryProtocol(QueryModel("ses"), v1_handlers),
         clock,
-        pages={VERIFY_PATH: plain_page, CUSTOM_VERIFY_PATH: custom_page},
+        pages={VERIFY_PATH: plain_page, CUSTOM_VERIFY_PATH: custom_page, **notify.pages},
+        sns=QueryProtocol(QueryModel("sns", SNS_NAMESPACE), SnsHandlers(notify.topics).table()),
     )
     return Server(
-        services, sender, worker, app, _checker(settings, services), _dns_authority(settings, services)
+        services,
+        sender,
+        worker,
+        app,
+        _checker(settings, services),
+        _dns_authority(settings, services),
+        notify.dispatcher,
+    )
+
+
+@dataclass
+class Notifications:
+    topics: TopicService
+    destinations: EventDestinationService
+    dispatcher: NotificationDispatcher
+    signer: SnsSigner
+    pages: dict[str, PageHandler]
+
+
+def build_notifications(settings: Settings, services: Services) -> Notifications:
+    """Topics, event destinations, the fan-out and the dispatcher, and the URLs subscribers open."""
+    from postwarden.api.app import Document
+    from postwarden.api.sns import SubscriptionPages
+    from postwarden.domain.delivery import RetryPolicy
+    from postwarden.services.event_destinations import EventDestinationService
+    from postwarden.services.notification_dispatch import DispatchSettings, NotificationDispatcher
+    from postwarden.services.notification_fanout import EventFanout
+    from postwarden.services.topics import CONFIRM_PATH, UNSUBSCRIBE_PATH, TopicService, TopicSettings
+    from postwarden.webhooks.endpoints import EndpointGuard
+    from postwarden.webhooks.signer import SnsSigner
+    from postwarden.webhooks.transport import HttpxWebhookTransport
+
+    clock = SystemClock()
+    public_url = settings.effective_public_url
+    guard = EndpointGuard(allow_private=settings.webhook_allow_private)
+    topics = TopicService(services.store, clock, guard, TopicSettings(public_url))
+    signer = SnsSigner.load_or_create(settings.data_dir, settings.hostname, public_url)
+    dispatcher = NotificationDispatcher(
+        services.store,
+        clock,
+        EventFanout(services.store, clock, public_url),
+        HttpxWebhookTransport(settings.webhook_timeout_seconds, settings.webhook_verify_tls),
+        signer,
+        guard,
+        DispatchSettings(
+            retry=RetryPolicy(
+                initial_seconds=settings.notification_retry_initial_seconds,
+                max_interval_seconds=settings.notification_retry_max_interval_seconds,
+                max_delivery_seconds=settings.notification_max_age_seconds,
+            ),
+            max_in_flight=settings.notification_max_in_flight,
+        ),
+    )
+    certificate = Document(200, signer.certificate_pem, b"application/x-pem-file")
+
+    async def certificate_page(query: str) -> Document:
+        return certificate
+
+    subscription_pages = SubscriptionPages(topics)
+    return Notifications(
+        topics,
+        EventDestinationService(services.store, clock, public_url),
+        dispatcher,
+        signer,
+        {
+            signer.certificate_path: certificate_page,
+            CONFIRM_PATH: subscription_pages.confirm,
+            UNSUBSCRIBE_PATH: subscription_pages.unsubscribe,
+        },
     )
 
 

@@ -100,6 +100,23 @@ class Settings:
     delivery_max_in_flight: int = _setting(512, "Delivery attempts in progress at once per process.")
     max_connections_per_destination: int = _setting(16, "SMTP connections at once to one destination.")
     sqlite_synchronous: str = _setting("FULL", "SQLite PRAGMA synchronous: FULL (durable) or NORMAL.")
+    https_port: int = _setting(
+        0, "Port of the SES API over HTTPS (same address as HTTP_HOST; certificate of SMTP_TLS_CERT). 0: off."
+    )
+    webhook_allow_private: bool = _setting(
+        False,
+        "Allow subscription endpoints on loopback and private addresses (for tests and closed networks).",
+    )
+    webhook_verify_tls: bool = _setting(True, "Verify the TLS certificates of https subscription endpoints.")
+    webhook_timeout_seconds: float = _setting(15.0, "Time a subscriber has to answer one notification.")
+    notification_retry_initial_seconds: float = _setting(20.0, "First retry delay of a failed notification.")
+    notification_retry_max_interval_seconds: float = _setting(
+        1800.0, "Longest delay between two attempts to deliver one notification."
+    )
+    notification_max_age_seconds: float = _setting(
+        172_800.0, "How long a notification is retried before it is dropped (and logged) as expired."
+    )
+    notification_max_in_flight: int = _setting(64, "Notifications being POSTed at once per process.")
     secret_key: str = _setting(
         "", "Fernet key for secrets at rest. Empty: DATA_DIR/server.key, created once."
     )

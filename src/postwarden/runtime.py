@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from postwarden.bootstrap import build_server, smtp_server
 from postwarden.config import Settings
@@ -28,8 +28,10 @@ async def serve(settings: Settings) -> None:
     await server.checker.start()
     if server.authority is not None:
         await server.authority.start()
+    sole_worker = server.services.store.engine.dialect.name == "sqlite"
     if settings.delivery_enabled:
-        await server.worker.start(sole_worker=server.services.store.engine.dialect.name == "sqlite")
+        await server.worker.start(sole_worker=sole_worker)
+    await server.dispatcher.start(sole_worker=sole_worker)
     config = uvicorn.Config(
         server.app,
         host=settings.http_host,
@@ -43,6 +45,7 @@ async def serve(settings: Settings) -> None:
         backlog=4096,
     )
     http = uvicorn.Server(config)
+    https = _https_server(settings, server.app) if settings.https_port else None
     log.info(
         "Postwarden listening on http://%s:%s (database %s, %s)",
         settings.http_host,
@@ -55,7 +58,13 @@ async def serve(settings: Settings) -> None:
         smtp = smtp_server(settings, server)
         if smtp is not None:
             await smtp.start()  # before the API, so that both are up once the API answers
-        await http.serve()
+        if https is None:
+            await http.serve()
+        else:  # a signal reaches only one of them: when either stops, stop the other
+            serving = [asyncio.ensure_future(http.serve()), asyncio.ensure_future(https.serve())]
+            await asyncio.wait(serving, return_when=asyncio.FIRST_COMPLETED)
+            http.should_exit = https.should_exit = True
+            await asyncio.gather(*serving)
     finally:
         if smtp is not None:
             await smtp.stop()
@@ -65,8 +74,35 @@ async def serve(settings: Settings) -> None:
             await server.authority.stop()
         if settings.delivery_enabled:
             await server.worker.stop()
+        await server.dispatcher.stop()
         checkpointer.stop()
         server.services.store.dispose()
+
+
+def _https_server(settings: Settings, app: Any) -> Any:
+    """The same application over TLS, with the SMTP listeners' certificate (configured or self-signed)."""
+    import uvicorn
+
+    from postwarden.smtp.tls import ensure_self_signed
+
+    if settings.smtp_tls_cert:
+        cert, key = settings.smtp_tls_cert, settings.smtp_tls_key
+    else:
+        made = ensure_self_signed(settings.data_dir, settings.hostname, (settings.http_host,))
+        cert, key = str(made[0]), str(made[1])
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.https_port,
+        http="httptools",
+        loop="none",
+        lifespan="off",
+        access_log=False,
+        log_level="warning",
+        ssl_certfile=cert,
+        ssl_keyfile=key,
+    )
+    return uvicorn.Server(config)
 
 
 def _tune_garbage_collector() -> None:

@@ -37,6 +37,7 @@ class RequestContext:
     access_key_id: str
     source_ip: str
     request_id: str
+    service: str = "ses"
 
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -50,8 +51,18 @@ class Redirect:
     status: int = 302
 
 
-PageHandler = Callable[[str], Awaitable[tuple[int, str] | Redirect]]
-"""A page a person opens (a verification link): query string in, (status, HTML) or a redirect out."""
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A page's answer that is not HTML (a certificate, an XML confirmation)."""
+
+    status: int
+    body: bytes
+    content_type: bytes
+
+
+PageHandler = Callable[[str], Awaitable[tuple[int, str] | Redirect | Document]]
+"""A URL opened without a signature (a verification link, an SNS confirmation, the signing certificate):
+query string in, (status, HTML), a document or a redirect out."""
 
 
 class RestJsonProtocol:
@@ -97,7 +108,7 @@ class QueryProtocol:
         return self._model.response(action, result, ctx.request_id)
 
     def error(self, error: ApiError, request_id: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
-        return [], error_document(error, request_id)
+        return [], error_document(error, request_id, self._model.namespace)
 
 
 class ApiApp:
@@ -109,8 +120,10 @@ class ApiApp:
         v1: QueryProtocol,
         clock: Clock,
         pages: Mapping[str, PageHandler] | None = None,
+        sns: QueryProtocol | None = None,
     ) -> None:
         self._pages = dict(pages or {})
+        self._sns = sns
         self._verifier = verifier
         self._credentials = credentials
         self._v2 = v2
@@ -135,20 +148,27 @@ class ApiApp:
                 location = [(b"location", answer.location.encode("ascii"))]
                 await _respond(send, answer.status, b"", b"text/html; charset=utf-8", request_id, location)
                 return
+            if isinstance(answer, Document):
+                await _respond(send, answer.status, answer.body, answer.content_type, request_id)
+                return
             status, html = answer
             await _respond(send, status, html.encode(), b"text/html; charset=utf-8", request_id)
             return
         protocol: RestJsonProtocol | QueryProtocol = self._v1 if path in {"", "/"} else self._v2
         try:
-            body = await self._handle(protocol, scope, receive, request_id)
-            await _respond(send, 200, body, protocol.content_type, request_id)
+            context, body = await self._authenticate(scope, receive, request_id)
+            if context.service == "sns" and self._sns is not None and protocol is self._v1:
+                protocol = self._sns
+            query = scope.get("query_string", b"").decode("latin-1")
+            payload = await protocol.handle(context, scope["method"], path, query, body)
+            await _respond(send, 200, payload, protocol.content_type, request_id)
         except ApiError as error:
             headers, payload = protocol.error(error, request_id)
             await _respond(send, error.status, payload, protocol.content_type, request_id, headers)
         except Exception:
             log.exception("internal error on %s %s", scope.get("method"), path)
             failure = ApiError(
-                "InternalFailure" if protocol is self._v1 else "InternalServiceErrorException",
+                "InternalFailure" if isinstance(protocol, QueryProtocol) else "InternalServiceErrorException",
                 "An internal error occurred. The request was not completed.",
                 500,
                 sender_fault=False,
@@ -156,9 +176,9 @@ class ApiApp:
             headers, payload = protocol.error(failure, request_id)
             await _respond(send, 500, payload, protocol.content_type, request_id, headers)
 
-    async def _handle(
-        self, protocol: RestJsonProtocol | QueryProtocol, scope: Scope, receive: Receive, request_id: str
-    ) -> bytes:
+    async def _authenticate(
+        self, scope: Scope, receive: Receive, request_id: str
+    ) -> tuple[RequestContext, bytes]:
         method: str = scope["method"]
         body = await _read_body(receive)
         headers = _headers(scope)
@@ -173,9 +193,14 @@ class ApiApp:
         known = self._credentials.known(caller.access_key_id)
         assert known is not None  # verify() succeeded, so the key was found
         context = RequestContext(
-            known.account_id, caller.region, caller.access_key_id, _client_ip(scope), request_id
+            known.account_id,
+            caller.region,
+            caller.access_key_id,
+            _client_ip(scope),
+            request_id,
+            caller.service,
         )
-        return await protocol.handle(context, method, scope["path"], query, body)
+        return context, body
 
 
 async def _read_body(receive: Receive) -> bytes:

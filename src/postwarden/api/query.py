@@ -20,7 +20,8 @@ NAMESPACE = "http://ses.amazonaws.com/doc/2010-12-01/"
 
 
 class QueryModel:
-    def __init__(self, service: str = "ses") -> None:
+    def __init__(self, service: str = "ses", namespace: str = NAMESPACE) -> None:
+        self.namespace = namespace
         model = load_model(service)
         self.operations: Mapping[str, Any] = model["operations"]
         self.shapes: Mapping[str, Any] = model["shapes"]
@@ -63,15 +64,15 @@ class QueryModel:
             wrapper = output.get("resultWrapper", f"{action}Result")
             inner = f"<{wrapper}>{members}</{wrapper}>"
         return (
-            f'<{action}Response xmlns="{NAMESPACE}">{inner}'
+            f'<{action}Response xmlns="{self.namespace}">{inner}'
             f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
         ).encode()
 
 
-def error_document(error: ApiError, request_id: str) -> bytes:
+def error_document(error: ApiError, request_id: str, namespace: str = NAMESPACE) -> bytes:
     kind = "Sender" if error.sender_fault and error.status < 500 else "Receiver"
     return (
-        f'<ErrorResponse xmlns="{NAMESPACE}"><Error><Type>{kind}</Type><Code>{escape(error.code)}</Code>'
+        f'<ErrorResponse xmlns="{namespace}"><Error><Type>{kind}</Type><Code>{escape(error.code)}</Code>'
         f"<Message>{escape(error.message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
     ).encode()
 

@@ -172,13 +172,21 @@ class SigV4Verifier:
     service), so the four-HMAC derivation runs once per key per day, not once per request.
     """
 
-    __slots__ = ("_is_region_allowed", "_lookup_secret", "_max_skew", "_service", "_signing_key")
+    __slots__ = (
+        "_is_region_allowed",
+        "_lookup_secret",
+        "_max_skew",
+        "_service",
+        "_services",
+        "_signing_key",
+    )
 
     def __init__(
         self,
         lookup_secret: Callable[[str], str | None],
         *,
         service: str = "ses",
+        also_services: tuple[str, ...] = (),
         is_region_allowed: Callable[[str], bool] = _allow_any_region,
         max_skew_seconds: int = 300,
         signing_key_cache_size: int = 1024,
@@ -187,6 +195,7 @@ class SigV4Verifier:
             raise ValueError("max_skew_seconds must not be negative")
         self._lookup_secret = lookup_secret
         self._service = service
+        self._services = frozenset((service, *also_services))
         self._is_region_allowed = is_region_allowed
         self._max_skew = max_skew_seconds
         self._signing_key = lru_cache(maxsize=signing_key_cache_size)(derive_signing_key)
@@ -310,7 +319,7 @@ class SigV4Verifier:
         problems: list[str] = []
         if not self._is_region_allowed(region):
             problems.append(f"Credential should be scoped to a valid region, not '{region}'. ")
-        if service != self._service:
+        if service not in self._services:
             problems.append(f"Credential should be scoped to correct service: '{self._service}'. ")
         if terminator != _TERMINATOR:
             problems.append(

@@ -8,17 +8,20 @@ from typing import Any
 from postwarden.api.app import Handler, RequestContext
 from postwarden.api.errors import ApiError
 from postwarden.api.paging import page
+from postwarden.api.v1_notifications import shown_destination
 from postwarden.services.configuration_sets import (
     ConfigurationSetExistsError,
     ConfigurationSetLimitError,
     ConfigurationSetNotFoundError,
     ConfigurationSetService,
 )
+from postwarden.services.event_destinations import EventDestinationService
 
 
 class V1ConfigurationSetHandlers:
-    def __init__(self, service: ConfigurationSetService) -> None:
+    def __init__(self, service: ConfigurationSetService, destinations: EventDestinationService) -> None:
         self._service = service
+        self._destinations = destinations
 
     def table(self) -> dict[str, Handler]:
         return {
@@ -48,9 +51,10 @@ class V1ConfigurationSetHandlers:
         except ConfigurationSetNotFoundError as error:
             raise _missing(name) from error
         delivery = {"TlsPolicy": "Require" if config.tls_policy == "REQUIRE" else "Optional"}
+        destinations = await asyncio.to_thread(self._destinations.for_set, ctx.account_id, ctx.region, name)
         return {
             "ConfigurationSet": {"Name": config.name},
-            "EventDestinations": [],
+            "EventDestinations": [shown_destination(d) for d in destinations],
             "DeliveryOptions": delivery,
         }
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote, urlencode
 
-from postwarden.api.app import Handler, PageHandler, Redirect, RequestContext
+from postwarden.api.app import Document, Handler, PageHandler, Redirect, RequestContext
 from postwarden.api.errors import ApiError, bad_request, not_found, v2_error_for
 from postwarden.domain.verification_content import InvalidContentError
 from postwarden.ports import VerificationTemplate
@@ -124,7 +124,7 @@ class CustomVerificationPage:
         self._mail = mail
         self._plain = plain
 
-    async def handle(self, query: str) -> tuple[int, str] | Redirect:
+    async def handle(self, query: str) -> tuple[int, str] | Redirect | Document:
         values = parse_qs(query)
         token = (values.get("token") or [""])[0]
         context = (values.get("context") or [""])[0]

@@ -22,6 +22,10 @@ class EventType(StrEnum):
     DELIVERY_DELAY = "DeliveryDelay"
     BOUNCE = "Bounce"
     COMPLAINT = "Complaint"
+    OPEN = "Open"
+    CLICK = "Click"
+    RENDERING_FAILURE = "Rendering Failure"
+    SUBSCRIPTION = "Subscription"
 
 
 _DETAIL_KEY = {
@@ -31,6 +35,10 @@ _DETAIL_KEY = {
     EventType.DELIVERY_DELAY: "deliveryDelay",
     EventType.BOUNCE: "bounce",
     EventType.COMPLAINT: "complaint",
+    EventType.OPEN: "open",
+    EventType.CLICK: "click",
+    EventType.RENDERING_FAILURE: "failure",
+    EventType.SUBSCRIPTION: "subscription",
 }
 
 

@@ -70,6 +70,7 @@ class ConfigurationSetService:
         with self._store.transaction() as tx:
             if not tx.configuration_sets.delete(account_id, region, name):
                 raise ConfigurationSetNotFoundError(name)
+            tx.event_destinations.delete_for_set(account_id, region, name)
 
     def set_sending(self, account_id: str, region: str, name: str, enabled: bool) -> None:
         self._update(account_id, region, name, sending_enabled=enabled)

@@ -105,6 +105,7 @@ class IdentityService:
             if not tx.identities.delete(account_id, region, key):
                 raise IdentityNotFoundError(name)
             tx.dkim.delete_for_identity(account_id, region, key)
+            tx.event_destinations.delete_identity_topics(account_id, region, key)
 
     def signing_key_bits(self, account_id: str, region: str, name: str) -> int | None:
         with self._store.read() as tx:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import os
 import ssl
 from pathlib import Path
+
+from postwarden.atomic_files import write_atomically
 
 CERT_FILE = "smtp-cert.pem"
 KEY_FILE = "smtp-key.pem"
@@ -49,8 +50,8 @@ def ensure_self_signed(data_dir: Path, hostname: str, extra_names: tuple[str, ..
         return cert, key
     data_dir.mkdir(parents=True, exist_ok=True)
     cert_pem, key_pem = self_signed_certificate(hostname, extra_names)
-    _write(key, key_pem, mode=0o600)
-    _write(cert, cert_pem, mode=0o644)
+    write_atomically(key, key_pem, mode=0o600)
+    write_atomically(cert, cert_pem, mode=0o644)
     return cert, key
 
 
@@ -90,16 +91,3 @@ def self_signed_certificate(hostname: str, extra_names: tuple[str, ...] = ()) ->
     )
     return certificate.public_bytes(serialization.Encoding.PEM), key_pem
 
-
-def _write(path: Path, data: bytes, *, mode: int) -> None:
-    """Write atomically (temporary file, then rename), so a crash never leaves half a key."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)

@@ -10,11 +10,14 @@ from sqlalchemy import Connection, Engine
 from postwarden.storage.repositories.accounts import SqlAccountRepository
 from postwarden.storage.repositories.configuration_sets import SqlConfigurationSetRepository
 from postwarden.storage.repositories.dkim import SqlDkimKeyRepository
+from postwarden.storage.repositories.event_destinations import SqlEventDestinationRepository
 from postwarden.storage.repositories.events import SqlAuditRepository, SqlEventRepository
 from postwarden.storage.repositories.identities import SqlIdentityRepository
 from postwarden.storage.repositories.messages import SqlMessageRepository
+from postwarden.storage.repositories.notifications import SqlNotificationRepository
 from postwarden.storage.repositories.sending import SqlSendingRepository
 from postwarden.storage.repositories.suppression import SqlSuppressionRepository
+from postwarden.storage.repositories.topics import SqlTopicRepository
 from postwarden.storage.repositories.verification_templates import SqlVerificationTemplateRepository
 
 
@@ -31,6 +34,9 @@ class SqlTransaction:
         self.suppression = SqlSuppressionRepository(connection)
         self.configuration_sets = SqlConfigurationSetRepository(connection)
         self.verification_templates = SqlVerificationTemplateRepository(connection)
+        self.topics = SqlTopicRepository(connection)
+        self.event_destinations = SqlEventDestinationRepository(connection)
+        self.notifications = SqlNotificationRepository(connection, skip_locked=postgres)
 
 
 class SqlStore:

@@ -162,6 +162,13 @@ events = Table(
     Column("event_type", String(20), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("detail", Text, nullable=False),
+    Column("fanout_pending", Boolean, nullable=False, server_default=text("true")),
+)
+Index(
+    "ix_events_fanout",
+    events.c.created_at,
+    sqlite_where=events.c.fanout_pending,
+    postgresql_where=events.c.fanout_pending,
 )
 Index("ix_events_account_time", events.c.account_id, events.c.region, events.c.created_at)
 Index("ix_events_message", events.c.message_id)
@@ -225,3 +232,77 @@ configuration_sets = Table(
     Column("max_delivery_seconds", Integer),
     Column("tags", Text, nullable=False, server_default="{}"),
 )
+
+topics = Table(
+    "topics",
+    metadata,
+    Column("arn", String(320), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("signature_version", String(1), nullable=False, server_default="2"),
+    Column("display_name", Text, nullable=False, server_default=""),
+)
+Index("ix_topics_account", topics.c.account_id, topics.c.region)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("arn", String(400), primary_key=True),
+    Column("topic_arn", String(320), nullable=False, index=True),
+    Column("account_id", String(12), nullable=False),
+    Column("protocol", String(8), nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("token", String(128), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("confirmed_at", Float),
+    Column("raw_message_delivery", Boolean, nullable=False, server_default=text("false")),
+)
+
+event_destinations = Table(
+    "event_destinations",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("configuration_set", String(64), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("matching_event_types", Text, nullable=False),
+    Column("topic_arn", String(320), nullable=False),
+)
+
+identity_topics = Table(
+    "identity_topics",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("identity", String(320), primary_key=True),
+    Column("topics", Text, nullable=False, server_default="{}"),
+    Column("forwarding_enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("headers_included", Text, nullable=False, server_default="[]"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("notification_id", String(36), primary_key=True),
+    Column("subscription_arn", String(400), nullable=False),
+    Column("account_id", String(12), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("document", Text, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("lease_token", String(36)),
+    Column("finished_at", Float),
+    Column("last_error", Text),
+)
+Index(
+    "ix_notifications_due",
+    notifications.c.next_attempt_at,
+    sqlite_where=notifications.c.state == "pending",
+    postgresql_where=notifications.c.state == "pending",
+)
+Index("ix_notifications_account", notifications.c.account_id, notifications.c.state)

@@ -17,6 +17,11 @@ from postwarden.domain.identities import IdentityType, MailFromSetting, Verifica
 from postwarden.domain.model import SendingLimits, SendingState
 from postwarden.domain.simulator import SimulatorScenario
 from postwarden.domain.suppression import SuppressionReason
+from postwarden.ports.notifications import (
+    EventDestinationRepository,
+    NotificationRepository,
+    TopicRepository,
+)
 
 
 class Clock(Protocol):
@@ -396,6 +401,12 @@ class Transaction(Protocol):
     def configuration_sets(self) -> ConfigurationSetRepository: ...
     @property
     def verification_templates(self) -> VerificationTemplateRepository: ...
+    @property
+    def topics(self) -> TopicRepository: ...
+    @property
+    def event_destinations(self) -> EventDestinationRepository: ...
+    @property
+    def notifications(self) -> NotificationRepository: ...
 
 
 class Store(Protocol):

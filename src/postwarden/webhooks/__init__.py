@@ -1,0 +1,1 @@
+"""The HTTP side of notifications: POSTing to subscribers, signing SNS envelopes, vetting endpoints."""

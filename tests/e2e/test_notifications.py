@@ -1,0 +1,286 @@
+"""Events reach the sender's own HTTP endpoint as signed SNS notifications: topics and subscriptions through
+an unmodified boto3 `sns` client, the SubscriptionConfirmation handshake, configuration-set event
+destinations (v2 and v1), identity notification topics, raw delivery, and retries while the endpoint is
+down."""
+
+from __future__ import annotations
+
+import base64
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from tests.conftest import BACKENDS, require_postgres, start_service
+from tests.support.mta import RemoteMta
+from tests.support.service import Account, Service, drop_postgres_database
+from tests.support.webhook import Delivery, WebhookReceiver
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def notifying(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mta: RemoteMta
+) -> Iterator[Service]:
+    if request.param == "postgres":
+        require_postgres()
+    running, url = start_service(
+        request.param,
+        tmp_path_factory.mktemp(f"pw-notify-{request.param}"),
+        mta.relay,
+        webhook_allow_private="true",
+        notification_retry_initial_seconds="0.5",
+        notification_retry_max_interval_seconds="1",
+    )
+    yield running
+    running.stop()
+    if url:
+        drop_postgres_database(url)
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as server:
+        yield server
+
+
+def production(service: Service) -> Account:
+    account = service.create_account()
+    service.cli("identities", "verify", account.account_id, "example.com")
+    service.cli("accounts", "set-sending", account.account_id, "--production", "--max-send-rate", "1000")
+    return account
+
+
+def subscribed_topic(
+    service: Service, account: Account, receiver: WebhookReceiver, name: str = "events"
+) -> str:
+    sns = service.client(account, "sns")
+    arn: str = sns.create_topic(Name=name)["TopicArn"]
+    pending = sns.subscribe(TopicArn=arn, Protocol="http", Endpoint=receiver.url)
+    assert pending["SubscriptionArn"] == "pending confirmation"
+    receiver.wait_for_type("SubscriptionConfirmation")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        listed = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+        if listed and listed[0]["SubscriptionArn"] != "PendingConfirmation":
+            return arn
+        time.sleep(0.1)
+    raise AssertionError("the subscription was not confirmed")
+
+
+def send(client: Any, to: str, configuration_set: str | None = None) -> str:
+    extra = {"ConfigurationSetName": configuration_set} if configuration_set else {}
+    return str(
+        client.send_email(
+            FromEmailAddress="sender@example.com",
+            Destination={"ToAddresses": [to]},
+            Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "x"}}}},
+            **extra,
+        )["MessageId"]
+    )
+
+
+def verify_signature(delivery: Delivery) -> None:
+    """Check the envelope as the SNS developer guide says a receiver must, with the published certificate."""
+    document = delivery.document
+    if document["Type"] == "Notification":
+        names = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+    else:
+        names = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
+    text = "".join(f"{name}\n{document[name]}\n" for name in names if name in document)
+    with urllib.request.urlopen(document["SigningCertURL"], timeout=10) as response:  # noqa: S310
+        certificate = x509.load_pem_x509_certificate(response.read())
+    key = certificate.public_key()
+    assert isinstance(key, rsa.RSAPublicKey)
+    algorithm = hashes.SHA256() if document["SignatureVersion"] == "2" else hashes.SHA1()  # noqa: S303
+    key.verify(base64.b64decode(document["Signature"]), text.encode(), padding.PKCS1v15(), algorithm)
+
+
+def test_subscription_handshake_and_signed_confirmation(
+    notifying: Service, receiver: WebhookReceiver
+) -> None:
+    account = production(notifying)
+    arn = subscribed_topic(notifying, account, receiver)
+    confirmation = receiver.wait_for_type("SubscriptionConfirmation")
+    assert confirmation.document["TopicArn"] == arn
+    assert confirmation.document["SignatureVersion"] == "2"
+    assert confirmation.headers["x-amz-sns-topic-arn"] == arn
+    verify_signature(confirmation)
+    sns = notifying.client(account, "sns")
+    assert [t["TopicArn"] for t in sns.list_topics()["Topics"]] == [arn]
+
+
+def test_event_destination_delivers_signed_send_delivery_and_bounce_events(
+    notifying: Service, receiver: WebhookReceiver, mta: RemoteMta
+) -> None:
+    account = production(notifying)
+    arn = subscribed_topic(notifying, account, receiver)
+    client = notifying.client(account)
+    client.create_configuration_set(ConfigurationSetName="tracked")
+    client.create_configuration_set_event_destination(
+        ConfigurationSetName="tracked",
+        EventDestinationName="hook",
+        EventDestination={
+            "Enabled": True,
+            "MatchingEventTypes": ["SEND", "DELIVERY", "BOUNCE"],
+            "SnsDestination": {"TopicArn": arn},
+        },
+    )
+    validated = receiver.wait_for(1)[0]
+    assert (
+        validated.document["Message"] == "Successfully validated SNS topic for Amazon SES event publishing."
+    )
+    listed = client.get_configuration_set_event_destinations(ConfigurationSetName="tracked")
+    assert listed["EventDestinations"][0]["SnsDestination"] == {"TopicArn": arn}
+
+    good, gone = f"ok-{account.account_id}@example.net", f"gone-{account.account_id}@example.net"
+    mta.always(gone, "550 5.1.1 <gone>: Recipient address rejected: User unknown")
+    delivered_id = send(client, good, "tracked")
+    bounced_id = send(client, gone, "tracked")
+
+    def event(kind: str, message_id: str) -> Any:
+        return lambda d: (
+            "eventType" in d.message
+            and (d.message["eventType"] == kind and d.message["mail"]["messageId"] == message_id)
+        )
+
+    (delivery,) = receiver.wait_for(1, event("Delivery", delivered_id))
+    (bounce,) = receiver.wait_for(1, event("Bounce", bounced_id))
+    receiver.wait_for(1, event("Send", delivered_id))
+    for notification in (delivery, bounce):
+        verify_signature(notification)
+        assert notification.document["Subject"] == "Amazon SES Email Event Notification"
+        assert notification.message["mail"]["tags"]["ses:configuration-set"] == ["tracked"]
+    assert bounce.message["bounce"]["bounceType"] == "Permanent"
+    assert bounce.message["bounce"]["bouncedRecipients"][0]["emailAddress"] == gone
+    assert bounce.headers["x-amz-sns-subscription-arn"].startswith(arn + ":")
+
+    # The bounce suppressed the address: the next send is accepted and bounces OnAccountSuppressionList.
+    again = send(client, gone, "tracked")
+    (suppressed,) = receiver.wait_for(1, event("Bounce", again))
+    assert suppressed.message["bounce"]["bounceSubType"] == "OnAccountSuppressionList"
+
+
+def test_v1_identity_notification_topic_gets_bounces_in_the_notification_format(
+    notifying: Service, receiver: WebhookReceiver, mta: RemoteMta
+) -> None:
+    account = production(notifying)
+    arn = subscribed_topic(notifying, account, receiver, "identity-bounces")
+    v1 = notifying.client(account, "ses")
+    v1.set_identity_notification_topic(Identity="example.com", NotificationType="Bounce", SnsTopic=arn)
+    attributes = v1.get_identity_notification_attributes(Identities=["example.com"])["NotificationAttributes"]
+    assert attributes["example.com"]["BounceTopic"] == arn
+    assert attributes["example.com"]["ComplaintTopic"] == ""
+    subscribed = receiver.wait_for(1)[0].message
+    assert subscribed["notificationType"] == "AmazonSnsSubscriptionSucceeded"
+
+    gone = f"v1-gone-{account.account_id}@example.net"
+    mta.always(gone, "550 5.1.1 User unknown")
+    message_id = v1.send_email(
+        Source="sender@example.com",
+        Destination={"ToAddresses": [gone]},
+        Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "x"}}},
+    )["MessageId"]
+    (bounce,) = receiver.wait_for(1, lambda d: d.message.get("notificationType") == "Bounce")
+    assert bounce.message["mail"]["messageId"] == message_id
+    assert "tags" not in bounce.message["mail"] and "eventType" not in bounce.message
+    verify_signature(bounce)
+
+
+def test_v1_event_destination_and_errors(notifying: Service, receiver: WebhookReceiver) -> None:
+    account = production(notifying)
+    arn = subscribed_topic(notifying, account, receiver, "v1-events")
+    v1 = notifying.client(account, "ses")
+    v1.create_configuration_set(ConfigurationSet={"Name": "legacy"})
+    destination = {
+        "Name": "hook",
+        "Enabled": True,
+        "MatchingEventTypes": ["send", "bounce"],
+        "SNSDestination": {"TopicARN": arn},
+    }
+    v1.create_configuration_set_event_destination(ConfigurationSetName="legacy", EventDestination=destination)
+    with pytest.raises(ClientError) as exists:
+        v1.create_configuration_set_event_destination(
+            ConfigurationSetName="legacy", EventDestination=destination
+        )
+    assert exists.value.response["Error"]["Code"] == "EventDestinationAlreadyExists"
+    described = v1.describe_configuration_set(
+        ConfigurationSetName="legacy", ConfigurationSetAttributeNames=["eventDestinations"]
+    )
+    assert described["EventDestinations"][0]["SNSDestination"]["TopicARN"] == arn
+    missing = {**destination, "Name": "other", "SNSDestination": {"TopicARN": arn + "-nope"}}
+    with pytest.raises(ClientError) as bad_topic:
+        v1.create_configuration_set_event_destination(ConfigurationSetName="legacy", EventDestination=missing)
+    assert bad_topic.value.response["Error"]["Code"] == "InvalidSNSDestination"
+    v1.delete_configuration_set_event_destination(ConfigurationSetName="legacy", EventDestinationName="hook")
+    with pytest.raises(ClientError) as gone:
+        v1.delete_configuration_set_event_destination(
+            ConfigurationSetName="legacy", EventDestinationName="hook"
+        )
+    assert gone.value.response["Error"]["Code"] == "EventDestinationDoesNotExist"
+
+
+def test_notifications_wait_out_a_failing_endpoint_and_arrive_once_each(
+    notifying: Service, receiver: WebhookReceiver
+) -> None:
+    account = production(notifying)
+    arn = subscribed_topic(notifying, account, receiver, "flaky")
+    client = notifying.client(account)
+    client.create_configuration_set(ConfigurationSetName="flaky")
+    receiver.status = 503
+    client.create_configuration_set_event_destination(
+        ConfigurationSetName="flaky",
+        EventDestinationName="hook",
+        EventDestination={
+            "Enabled": True,
+            "MatchingEventTypes": ["SEND"],
+            "SnsDestination": {"TopicArn": arn},
+        },
+    )
+    sent = [send(client, f"r{i}-{account.account_id}@example.net", "flaky") for i in range(5)]
+    deadline = time.monotonic() + 20
+    while receiver.refused < 6 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert receiver.refused >= 6, "the endpoint was not tried while it was failing"
+    receiver.status = 200
+    arrived = receiver.wait_for(6)
+    time.sleep(2)  # any duplicate would be a retry of one that was already acknowledged
+    final = receiver.notifications()
+    ids = [d.document["MessageId"] for d in final]
+    assert len(ids) == len(set(ids)) == 6
+    assert sorted(d.message["mail"]["messageId"] for d in final if "eventType" in d.message) == sorted(sent)
+    assert len(arrived) == 6
+
+
+def test_raw_message_delivery_posts_the_bare_event(notifying: Service, receiver: WebhookReceiver) -> None:
+    account = production(notifying)
+    sns = notifying.client(account, "sns")
+    arn = subscribed_topic(notifying, account, receiver, "raw")
+    (subscription,) = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+    sns.set_subscription_attributes(
+        SubscriptionArn=subscription["SubscriptionArn"],
+        AttributeName="RawMessageDelivery",
+        AttributeValue="true",
+    )
+    sns.publish(TopicArn=arn, Message='{"hello":"world"}')
+    (raw,) = receiver.wait_for(1)
+    assert raw.body == b'{"hello":"world"}'
+    assert raw.headers["x-amz-sns-rawdelivery"] == "true"
+
+
+def test_private_endpoints_are_refused_unless_allowed(service: Service) -> None:
+    account = service.create_account()
+    sns = service.client(account, "sns")
+    arn = sns.create_topic(Name="guarded")["TopicArn"]
+    with pytest.raises(ClientError) as refused:
+        sns.subscribe(TopicArn=arn, Protocol="http", Endpoint="http://127.0.0.1:9/hook")
+    assert refused.value.response["Error"]["Code"] == "InvalidParameter"
+    assert "non-public address 127.0.0.1" in refused.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as missing:
+        sns.subscribe(TopicArn=arn + "x", Protocol="http", Endpoint="http://example.com/")
+    assert missing.value.response["Error"]["Code"] == "NotFound"
