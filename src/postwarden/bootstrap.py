@@ -19,14 +19,20 @@ from postwarden.storage.secrets import FernetCipher, load_or_create_key
 from postwarden.storage.store import SqlStore
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from postwarden.api.app import ApiApp, Handler, PageHandler
     from postwarden.delivery.mx import MxResolver, StaticRoutes
     from postwarden.dns.authority import DnsAuthority
+    from postwarden.ports import Transaction
     from postwarden.services.delivery import DeliveryWorker
     from postwarden.services.email_verification import EmailVerification
     from postwarden.services.event_destinations import EventDestinationService
+    from postwarden.services.notices import MailedNotices
     from postwarden.services.notification_dispatch import NotificationDispatcher
     from postwarden.services.recommendations import RecommendationService
+    from postwarden.services.reputation import ReputationService
+    from postwarden.services.reputation_recorder import ReputationRecorder
     from postwarden.services.send import SendService
     from postwarden.services.topics import TopicService
     from postwarden.services.verification import VerificationChecker
@@ -86,6 +92,7 @@ class Server:
     checker: VerificationChecker
     authority: DnsAuthority | None
     dispatcher: NotificationDispatcher
+    reputation: ReputationService
 
 
 def build_server(settings: Settings) -> Server:
@@ -110,7 +117,6 @@ def build_server(settings: Settings) -> Server:
     from postwarden.api.v2_suppression import SuppressionHandlers
     from postwarden.delivery.smtp import SmtpSettings, SmtpTransport
     from postwarden.domain.delivery import RetryPolicy
-    from postwarden.domain.policy.send import PolicySettings
     from postwarden.services.compose import MessageComposer
     from postwarden.services.configuration_sets import ConfigurationSetService
     from postwarden.services.custom_verification import CUSTOM_VERIFY_PATH
@@ -121,7 +127,6 @@ def build_server(settings: Settings) -> Server:
         VerificationMailSettings,
     )
     from postwarden.services.links import LinkSigner
-    from postwarden.services.send import SendService, SendSettings
     from postwarden.services.signing import MessageSigner
 
     services = build_services(settings)
@@ -150,16 +155,7 @@ def build_server(settings: Settings) -> Server:
         ),
         signer=MessageSigner(services.dkim),
     )
-    sender = SendService(
-        services.store,
-        clock,
-        SendSettings(
-            sandbox=SendingLimits(settings.sandbox_max_24_hour_send, settings.sandbox_max_send_rate),
-            policy=PolicySettings(burst_seconds=settings.rate_burst_seconds),
-            return_path_domain=settings.effective_return_path_domain,
-        ),
-        on_accepted=worker.wake,
-    )
+    sender = build_sender(settings, services, on_accepted=worker.wake)
 
     def lookup(access_key_id: str) -> KnownKey | None:
         caller = services.accounts.caller(access_key_id)
@@ -172,7 +168,8 @@ def build_server(settings: Settings) -> Server:
     )
     composer = MessageComposer(sender, clock, settings.hostname)
     configuration_sets = ConfigurationSetService(services.store, clock)
-    notify = build_notifications(settings, services)
+    reputation = build_reputation(settings, services, sender)
+    notify = build_notifications(settings, services, reputation)
     verification = EmailVerification(
         sender,
         services.identities,
@@ -220,6 +217,7 @@ def build_server(settings: Settings) -> Server:
         _checker(settings, services),
         _dns_authority(settings, services),
         notify.dispatcher,
+        reputation.service,
     )
 
 
@@ -232,7 +230,88 @@ class Notifications:
     pages: dict[str, PageHandler]
 
 
-def build_notifications(settings: Settings, services: Services) -> Notifications:
+def build_sender(settings: Settings, services: Services, on_accepted: Callable[[], None]) -> SendService:
+    from postwarden.domain.policy.send import PolicySettings
+    from postwarden.services.send import SendService, SendSettings
+
+    return SendService(
+        services.store,
+        SystemClock(),
+        SendSettings(
+            sandbox=SendingLimits(settings.sandbox_max_24_hour_send, settings.sandbox_max_send_rate),
+            policy=PolicySettings(burst_seconds=settings.rate_burst_seconds),
+            return_path_domain=settings.effective_return_path_domain,
+        ),
+        on_accepted=on_accepted,
+    )
+
+
+@dataclass
+class Reputation:
+    service: ReputationService
+    recorder: ReputationRecorder
+    notices: MailedNotices
+
+
+def build_reputation(settings: Settings, services: Services, sender: SendService) -> Reputation:
+    """Reputation metrics, enforcement and quota growth, with notices mailed through `sender`."""
+    from postwarden.domain.enforcement import EnforcementSettings
+    from postwarden.domain.quota_growth import QuotaGrowthSettings
+    from postwarden.domain.reputation import ReputationSettings
+    from postwarden.services.notices import MailedNotices, NoticeSettings
+    from postwarden.services.reputation import ReputationService
+    from postwarden.services.reputation_ledger import ReputationPolicy
+    from postwarden.services.reputation_recorder import ReputationRecorder
+
+    policy = ReputationPolicy(
+        reputation=ReputationSettings(
+            minimum_volume=settings.reputation_minimum_volume,
+            maximum_volume=settings.reputation_maximum_volume,
+            representative_days=settings.reputation_representative_days,
+        ),
+        enforcement=EnforcementSettings(
+            bounce_review_rate=settings.bounce_review_rate,
+            bounce_pause_rate=settings.bounce_pause_rate,
+            complaint_review_rate=settings.complaint_review_rate,
+            complaint_pause_rate=settings.complaint_pause_rate,
+            review_period_seconds=settings.review_period_seconds,
+        ),
+        growth=QuotaGrowthSettings(
+            near_quota_fraction=settings.quota_growth_near_fraction,
+            days_near_quota=settings.quota_growth_days,
+            quota_step=settings.quota_growth_quota_step,
+            rate_step=settings.quota_growth_rate_step,
+            max_24_hour_send_cap=settings.quota_growth_max_24_hour_send,
+            max_send_rate_cap=settings.quota_growth_max_send_rate,
+        ),
+        feedback_domains=settings.feedback_domain_set,
+        production_default=SendingLimits(
+            settings.production_max_24_hour_send, settings.production_max_send_rate
+        ),
+        sandbox=SendingLimits(settings.sandbox_max_24_hour_send, settings.sandbox_max_send_rate),
+    )
+    notices = MailedNotices(
+        sender,
+        _account_contacts,
+        NoticeSettings(
+            settings.effective_verification_sender, settings.hostname, settings.operator_notice_address
+        ),
+    )
+    return Reputation(
+        ReputationService(services.store, SystemClock(), policy, notices),
+        ReputationRecorder(policy),
+        notices,
+    )
+
+
+def _account_contacts(tx: Transaction, account_id: str, region: str) -> list[str]:
+    """The addresses an account gave for notices (none recorded yet: notices go to the operator copy)."""
+    return []
+
+
+def build_notifications(
+    settings: Settings, services: Services, reputation: Reputation | None = None
+) -> Notifications:
     """Topics, event destinations, the fan-out and the dispatcher, and the URLs subscribers open."""
     from postwarden.api.app import Document
     from postwarden.api.sns import SubscriptionPages
@@ -253,7 +332,13 @@ def build_notifications(settings: Settings, services: Services) -> Notifications
     dispatcher = NotificationDispatcher(
         services.store,
         clock,
-        EventFanout(services.store, clock, public_url),
+        EventFanout(
+            services.store,
+            clock,
+            public_url,
+            recorder=reputation.recorder if reputation else None,
+            notices=reputation.notices if reputation else None,
+        ),
         HttpxWebhookTransport(settings.webhook_timeout_seconds, settings.webhook_verify_tls),
         signer,
         guard,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from postwarden.bootstrap import build_server, smtp_server
 from postwarden.config import Settings
+from postwarden.services.reputation import ReputationSweeper
 from postwarden.storage.checkpoint import WalCheckpointer
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ async def serve(settings: Settings) -> None:
     if settings.delivery_enabled:
         await server.worker.start(sole_worker=sole_worker)
     await server.dispatcher.start(sole_worker=sole_worker)
+    sweeper = ReputationSweeper(server.reputation, settings.reputation_sweep_seconds)
+    await sweeper.start()
     config = uvicorn.Config(
         server.app,
         host=settings.http_host,
@@ -75,6 +78,7 @@ async def serve(settings: Settings) -> None:
         if settings.delivery_enabled:
             await server.worker.stop()
         await server.dispatcher.stop()
+        await sweeper.stop()
         checkpointer.stop()
         server.services.store.dispose()
 

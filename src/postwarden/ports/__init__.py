@@ -22,6 +22,7 @@ from postwarden.ports.notifications import (
     NotificationRepository,
     TopicRepository,
 )
+from postwarden.ports.reputation import ReputationRepository
 
 
 class Clock(Protocol):
@@ -147,6 +148,9 @@ class NewEvent:
     event_type: EventType
     created_at: float
     detail: Mapping[str, Any]
+    late: bool = False
+    """Feedback that arrived after the delivery attempt (a DSN or a complaint report): it never counts
+    as a sent message again in the reputation metrics."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +351,21 @@ class AuditRepository(Protocol):
     def record(
         self, at: float, actor: str, action: str, account_id: str | None, region: str | None, detail: Any
     ) -> None: ...
+    def entries(
+        self, account_id: str, region: str | None = None, action_prefix: str = "", limit: int = 100
+    ) -> list[AuditEntry]:
+        """Newest first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: float
+    actor: str
+    action: str
+    account_id: str | None
+    region: str | None
+    detail: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,6 +426,8 @@ class Transaction(Protocol):
     def event_destinations(self) -> EventDestinationRepository: ...
     @property
     def notifications(self) -> NotificationRepository: ...
+    @property
+    def reputation(self) -> ReputationRepository: ...
 
 
 class Store(Protocol):

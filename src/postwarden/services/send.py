@@ -94,6 +94,11 @@ class SendService:
         await self._queue.put((message, future))
         return await future
 
+    def write_service_message(self, tx: Transaction, message: OutgoingMessage, now: float) -> None:
+        """Queue Postwarden's own mail inside the caller's transaction (a notice that goes with a decision
+        is committed together with it); the delivery worker finds it on its next poll."""
+        self._write_accepted(tx, [message], now)
+
     async def enqueue_service_message(self, message: OutgoingMessage) -> None:
         """Queue mail that Postwarden itself sends on an account's behalf (verification emails): no send
         policy, no quota, but the same durable queue, delivery and events as any other message."""

@@ -163,6 +163,7 @@ events = Table(
     Column("created_at", Float, nullable=False),
     Column("detail", Text, nullable=False),
     Column("fanout_pending", Boolean, nullable=False, server_default=text("true")),
+    Column("late", Boolean, nullable=False, server_default=text("false")),
 )
 Index(
     "ix_events_fanout",
@@ -306,3 +307,18 @@ Index(
     postgresql_where=notifications.c.state == "pending",
 )
 Index("ix_notifications_account", notifications.c.account_id, notifications.c.state)
+
+reputation_states = Table(
+    "reputation_states",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("review_ends_at", Float),
+    Column("history", Text, nullable=False),
+    Column("enforcement", Text, nullable=False),
+    Column("usage", Text, nullable=False),
+    Column("totals", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+Index("ix_reputation_states_status", reputation_states.c.status)
