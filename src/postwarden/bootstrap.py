@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from postwarden.api.app import ApiApp, Handler, PageHandler
     from postwarden.delivery.mx import MxResolver, StaticRoutes
     from postwarden.dns.authority import DnsAuthority
+    from postwarden.feedback.mx import FeedbackMx
     from postwarden.ports import Transaction
     from postwarden.services.delivery import DeliveryWorker
     from postwarden.services.email_verification import EmailVerification
@@ -505,4 +506,24 @@ def smtp_server(settings: Settings, server: Server) -> SubmissionServer | None:
         sender=server.sender,
         lookup=server.services.accounts.caller,
         regions=settings.region_list,
+    )
+
+
+def feedback_mx(settings: Settings, server: Server) -> FeedbackMx | None:
+    """The inbound feedback MX for the bounce domains; None when its port is 0."""
+    if not settings.feedback_smtp_port:
+        return None
+    from postwarden.feedback.mx import FeedbackHandler, FeedbackMx, FeedbackMxSettings
+    from postwarden.services.feedback import FeedbackService
+
+    domains = (
+        settings.effective_return_path_domain,
+        *(d.strip() for d in settings.feedback_extra_domains.split(",") if d.strip()),
+    )
+    service = FeedbackService(server.services.store, SystemClock(), settings.hostname)
+    return FeedbackMx(
+        FeedbackMxSettings(
+            settings.feedback_smtp_host, settings.feedback_smtp_port, settings.hostname, domains
+        ),
+        FeedbackHandler(service, domains),
     )

@@ -100,6 +100,11 @@ class Settings:
     delivery_max_in_flight: int = _setting(512, "Delivery attempts in progress at once per process.")
     max_connections_per_destination: int = _setting(16, "SMTP connections at once to one destination.")
     sqlite_synchronous: str = _setting("FULL", "SQLite PRAGMA synchronous: FULL (durable) or NORMAL.")
+    feedback_smtp_host: str = _setting("127.0.0.1", "Address of the inbound feedback MX (DSNs, complaints).")
+    feedback_smtp_port: int = _setting(2525, "Port of the inbound feedback MX. 0: off.")
+    feedback_extra_domains: str = _setting(
+        "", "Comma-separated domains the feedback MX accepts besides RETURN_PATH_DOMAIN (custom MAIL FROMs)."
+    )
     https_port: int = _setting(
         0, "Port of the SES API over HTTPS (same address as HTTP_HOST; certificate of SMTP_TLS_CERT). 0: off."
     )

@@ -7,7 +7,7 @@ import gc
 import logging
 from typing import TYPE_CHECKING, Any
 
-from postwarden.bootstrap import build_server, smtp_server
+from postwarden.bootstrap import build_server, feedback_mx, smtp_server
 from postwarden.config import Settings
 from postwarden.services.reputation import ReputationSweeper
 from postwarden.storage.checkpoint import WalCheckpointer
@@ -57,7 +57,10 @@ async def serve(settings: Settings) -> None:
         f"relay {settings.relay}" if settings.relay else "delivery by MX",
     )
     smtp: SubmissionServer | None = None
+    feedback = feedback_mx(settings, server)
     try:
+        if feedback is not None:
+            await feedback.start()
         smtp = smtp_server(settings, server)
         if smtp is not None:
             await smtp.start()  # before the API, so that both are up once the API answers
@@ -71,6 +74,8 @@ async def serve(settings: Settings) -> None:
     finally:
         if smtp is not None:
             await smtp.stop()
+        if feedback is not None:
+            await feedback.stop()
         await server.sender.stop()
         await server.checker.stop()
         if server.authority is not None:

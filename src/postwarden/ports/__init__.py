@@ -17,6 +17,7 @@ from postwarden.domain.identities import IdentityType, MailFromSetting, Verifica
 from postwarden.domain.model import SendingLimits, SendingState
 from postwarden.domain.simulator import SimulatorScenario
 from postwarden.domain.suppression import SuppressionReason
+from postwarden.ports.feedback import FeedbackRepository
 from postwarden.ports.notifications import (
     EventDestinationRepository,
     NotificationRepository,
@@ -428,6 +429,8 @@ class Transaction(Protocol):
     def notifications(self) -> NotificationRepository: ...
     @property
     def reputation(self) -> ReputationRepository: ...
+    @property
+    def feedback(self) -> FeedbackRepository: ...
 
 
 class Store(Protocol):

@@ -12,6 +12,7 @@ from postwarden.storage.repositories.configuration_sets import SqlConfigurationS
 from postwarden.storage.repositories.dkim import SqlDkimKeyRepository
 from postwarden.storage.repositories.event_destinations import SqlEventDestinationRepository
 from postwarden.storage.repositories.events import SqlAuditRepository, SqlEventRepository
+from postwarden.storage.repositories.feedback import SqlFeedbackRepository
 from postwarden.storage.repositories.identities import SqlIdentityRepository
 from postwarden.storage.repositories.messages import SqlMessageRepository
 from postwarden.storage.repositories.notifications import SqlNotificationRepository
@@ -39,6 +40,7 @@ class SqlTransaction:
         self.event_destinations = SqlEventDestinationRepository(connection)
         self.notifications = SqlNotificationRepository(connection, skip_locked=postgres)
         self.reputation = SqlReputationRepository(connection, row_locks=postgres)
+        self.feedback = SqlFeedbackRepository(connection)
 
 
 class SqlStore:

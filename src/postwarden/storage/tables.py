@@ -322,3 +322,19 @@ reputation_states = Table(
     Column("updated_at", Float, nullable=False),
 )
 Index("ix_reputation_states_status", reputation_states.c.status)
+
+feedback_reports = Table(
+    "feedback_reports",
+    metadata,
+    Column("report_id", String(36), primary_key=True),
+    Column("received_at", Float, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("account_id", String(12)),
+    Column("message_id", String(80)),
+    Column("mail_from", Text, nullable=False),
+    Column("rcpt_to", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+)
+Index("ix_feedback_reports_status", feedback_reports.c.status, feedback_reports.c.received_at)

@@ -1,4 +1,4 @@
-"""reputation states per (account, region), and the events' `late` flag
+"""reputation states per (account, region), the events' `late` flag, and the inbound feedback reports
 
 Revision ID: 0011
 Revises: 0010
@@ -31,8 +31,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("account_id", "region"),
     )
     op.create_index("ix_reputation_states_status", "reputation_states", ["status"])
+    op.create_table(
+        "feedback_reports",
+        sa.Column("report_id", sa.String(length=36), primary_key=True),
+        sa.Column("received_at", sa.Float(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("account_id", sa.String(length=12), nullable=True),
+        sa.Column("message_id", sa.String(length=80), nullable=True),
+        sa.Column("mail_from", sa.Text(), nullable=False),
+        sa.Column("rcpt_to", sa.Text(), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("raw", sa.LargeBinary(), nullable=False),
+    )
+    op.create_index("ix_feedback_reports_status", "feedback_reports", ["status", "received_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("feedback_reports")
     op.drop_table("reputation_states")
     op.drop_column("events", "late")
