@@ -32,7 +32,7 @@ from postwarden.domain.events import (
     delivery_detail,
 )
 from postwarden.domain.simulator import SimulatorScenario, simulated_outcome
-from postwarden.domain.suppression import ON_LIST, SuppressionReason, reason_for_bounce, reason_for_complaint
+from postwarden.domain.suppression import ON_LIST, reason_for_bounce, reason_for_complaint
 from postwarden.ports import (
     AttemptResult,
     Clock,
@@ -45,6 +45,7 @@ from postwarden.ports import (
     Transport,
 )
 from postwarden.services.signing import MessageSigner
+from postwarden.services.suppression import reasons_for_messages
 
 log = logging.getLogger("postwarden.delivery")
 
@@ -288,14 +289,21 @@ def _mark_suppressed(tx: Transaction, due: list[DueRecipient]) -> list[DueRecipi
 
 
 def _suppress(tx: Transaction, applied: Sequence[AttemptResult]) -> None:
-    """Hard bounces and complaints put the address on the account's suppression list (per its reasons)."""
-    reasons: dict[tuple[str, str], frozenset[SuppressionReason]] = {}
-    for result in applied:
+    """Hard bounces and complaints put the address on the account's suppression list (per the reasons of
+    the message's configuration set, or the account's)."""
+    outcomes = [
+        r for r in applied if any(e.event_type in {EventType.BOUNCE, EventType.COMPLAINT} for e in r.events)
+    ]
+    if not outcomes:
+        return
+    reasons = reasons_for_messages(
+        tx, {(r.recipient.account_id, r.recipient.region, r.recipient.message_id) for r in outcomes}
+    )
+    for result in outcomes:
         due = result.recipient
-        key = (due.account_id, due.region)
+        enabled = reasons[due.message_id]
         for event in result.events:
             if event.event_type is EventType.BOUNCE and isinstance(result.outcome, PermanentFailure):
-                enabled = reasons.setdefault(key, tx.suppression.reasons(*key))
                 reason = reason_for_bounce(
                     result.outcome.bounce_type,
                     result.outcome.bounce_sub_type,
@@ -304,7 +312,6 @@ def _suppress(tx: Transaction, applied: Sequence[AttemptResult]) -> None:
                     enabled=enabled,
                 )
             elif event.event_type is EventType.COMPLAINT:
-                enabled = reasons.setdefault(key, tx.suppression.reasons(*key))
                 reason = reason_for_complaint(simulator=due.simulator is not None, enabled=enabled)
             else:
                 continue

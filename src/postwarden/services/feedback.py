@@ -26,6 +26,7 @@ from postwarden.domain.events import (
 from postwarden.domain.suppression import reason_for_bounce, reason_for_complaint
 from postwarden.ports import Clock, NewEvent, Store, SuppressedDestination, Transaction
 from postwarden.ports.feedback import SentRecipient, StoredReport
+from postwarden.services.suppression import reasons_for_messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +159,9 @@ class FeedbackService:
         event: NewEvent,
         now: float,
     ) -> None:
-        enabled = tx.suppression.reasons(target.account_id, target.region)
+        enabled = reasons_for_messages(tx, [(target.account_id, target.region, target.message_id)])[
+            target.message_id
+        ]
         if item.kind is EventType.COMPLAINT:
             reason = reason_for_complaint(simulator=target.simulator, enabled=enabled)
         elif item.kind is EventType.BOUNCE and not item.infrastructure:

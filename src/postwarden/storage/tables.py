@@ -232,6 +232,11 @@ configuration_sets = Table(
     Column("tls_policy", String(16), nullable=False, server_default="OPTIONAL"),
     Column("max_delivery_seconds", Integer),
     Column("tags", Text, nullable=False, server_default="{}"),
+    Column("reputation_metrics_enabled", Boolean, nullable=False, server_default=text("false")),
+    Column("last_fresh_start", Float),
+    Column("suppressed_reasons", Text),
+    Column("tracking_domain", String(255)),
+    Column("https_policy", String(20), nullable=False, server_default="OPTIONAL"),
 )
 
 topics = Table(

@@ -1,4 +1,5 @@
-"""reputation states per (account, region), the events' `late` flag, and the inbound feedback reports
+"""reputation states, the events' `late` flag, inbound feedback reports, and configuration-set
+reputation, suppression and tracking options
 
 Revision ID: 0011
 Revises: 0010
@@ -16,6 +17,18 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("configuration_sets") as table:
+        table.add_column(
+            sa.Column(
+                "reputation_metrics_enabled", sa.Boolean(), server_default=sa.text("false"), nullable=False
+            )
+        )
+        table.add_column(sa.Column("last_fresh_start", sa.Float(), nullable=True))
+        table.add_column(sa.Column("suppressed_reasons", sa.Text(), nullable=True))
+        table.add_column(sa.Column("tracking_domain", sa.String(length=255), nullable=True))
+        table.add_column(
+            sa.Column("https_policy", sa.String(length=20), server_default="OPTIONAL", nullable=False)
+        )
     op.add_column("events", sa.Column("late", sa.Boolean(), server_default=sa.text("false"), nullable=False))
     op.create_table(
         "reputation_states",
@@ -48,6 +61,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("configuration_sets") as table:
+        for column in (
+            "reputation_metrics_enabled",
+            "last_fresh_start",
+            "suppressed_reasons",
+            "tracking_domain",
+            "https_policy",
+        ):
+            table.drop_column(column)
     op.drop_table("feedback_reports")
     op.drop_table("reputation_states")
     op.drop_column("events", "late")
