@@ -21,9 +21,10 @@ from postwarden.storage.store import SqlStore
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from postwarden.api.app import ApiApp, Handler, PageHandler
+    from postwarden.api.app import ApiApp, Handler, PageHandler, VisitHandler
     from postwarden.delivery.mx import MxResolver, StaticRoutes
     from postwarden.dns.authority import DnsAuthority
+    from postwarden.domain.tracking import TrackingSigner
     from postwarden.feedback.mx import FeedbackMx
     from postwarden.ports import Transaction
     from postwarden.services.delivery import DeliveryWorker
@@ -118,6 +119,7 @@ def build_server(settings: Settings) -> Server:
     from postwarden.api.v2_suppression import SuppressionHandlers
     from postwarden.delivery.smtp import SmtpSettings, SmtpTransport
     from postwarden.domain.delivery import RetryPolicy
+    from postwarden.domain.tracking import TrackingSigner
     from postwarden.services.compose import MessageComposer
     from postwarden.services.configuration_sets import ConfigurationSetService
     from postwarden.services.custom_verification import CUSTOM_VERIFY_PATH
@@ -129,10 +131,12 @@ def build_server(settings: Settings) -> Server:
     )
     from postwarden.services.links import LinkSigner
     from postwarden.services.signing import MessageSigner
+    from postwarden.services.tracking import TrackingLinks
 
     services = build_services(settings)
     clock = SystemClock()
     routes = _routes(settings)
+    tracking_signer = TrackingSigner(services.server_key)
     transport = SmtpTransport(
         routes.route,
         SmtpSettings(
@@ -155,6 +159,7 @@ def build_server(settings: Settings) -> Server:
             lease_seconds=settings.delivery_lease_seconds,
         ),
         signer=MessageSigner(services.dkim),
+        tracking=TrackingLinks(tracking_signer, settings.effective_public_url),
     )
     sender = build_sender(settings, services, on_accepted=worker.wake)
 
@@ -209,6 +214,7 @@ def build_server(settings: Settings) -> Server:
         clock,
         pages={VERIFY_PATH: plain_page, CUSTOM_VERIFY_PATH: custom_page, **notify.pages},
         sns=QueryProtocol(QueryModel("sns", SNS_NAMESPACE), SnsHandlers(notify.topics).table()),
+        visits=_tracking_pages(services, tracking_signer),
     )
     return Server(
         services,
@@ -369,6 +375,14 @@ def build_notifications(
             UNSUBSCRIBE_PATH: subscription_pages.unsubscribe,
         },
     )
+
+
+def _tracking_pages(services: Services, signer: TrackingSigner) -> dict[str, VisitHandler]:
+    from postwarden.api.tracking import TrackingPages
+    from postwarden.services.tracking import CLICK_PATH, OPEN_PATH, TrackingEvents
+
+    pages = TrackingPages(TrackingEvents(services.store, SystemClock(), signer))
+    return {OPEN_PATH: pages.open, CLICK_PATH: pages.click}
 
 
 def _custom_verification(

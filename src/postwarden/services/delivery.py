@@ -46,6 +46,7 @@ from postwarden.ports import (
 )
 from postwarden.services.signing import MessageSigner
 from postwarden.services.suppression import reasons_for_messages
+from postwarden.services.tracking import TrackingLinks
 
 log = logging.getLogger("postwarden.delivery")
 
@@ -74,8 +75,10 @@ class DeliveryWorker:
         clock: Clock,
         settings: DeliverySettings,
         signer: MessageSigner | None = None,
+        tracking: TrackingLinks | None = None,
     ) -> None:
         self._signer = signer
+        self._tracking = tracking
         self._store = store
         self._transport = transport
         self._clock = clock
@@ -145,6 +148,9 @@ class DeliveryWorker:
             contents = _with_delivery_options(tx, due, tx.messages.contents(r.message_id for r in due))
             due = _mark_suppressed(tx, due)
             keys = self._signer.keys_for(tx, due, contents) if self._signer is not None else {}
+            tracked = self._tracking.plan(tx, due, contents) if self._tracking is not None else {}
+        if tracked and self._tracking is not None:
+            contents = self._tracking.apply(contents, tracked)
         if self._signer is not None:
             # Signed after the claim has committed (signing is CPU work that must not hold the database),
             # once per message however many of its recipients were claimed.
