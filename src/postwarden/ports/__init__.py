@@ -22,6 +22,7 @@ from postwarden.ports.notifications import (
     NotificationRepository,
     TopicRepository,
 )
+from postwarden.ports.reviews import ReviewRepository
 
 
 class Clock(Protocol):
@@ -407,6 +408,8 @@ class Transaction(Protocol):
     def event_destinations(self) -> EventDestinationRepository: ...
     @property
     def notifications(self) -> NotificationRepository: ...
+    @property
+    def reviews(self) -> ReviewRepository: ...
 
 
 class Store(Protocol):

@@ -15,6 +15,7 @@ from postwarden.storage.repositories.events import SqlAuditRepository, SqlEventR
 from postwarden.storage.repositories.identities import SqlIdentityRepository
 from postwarden.storage.repositories.messages import SqlMessageRepository
 from postwarden.storage.repositories.notifications import SqlNotificationRepository
+from postwarden.storage.repositories.reviews import SqlReviewRepository
 from postwarden.storage.repositories.sending import SqlSendingRepository
 from postwarden.storage.repositories.suppression import SqlSuppressionRepository
 from postwarden.storage.repositories.topics import SqlTopicRepository
@@ -37,6 +38,7 @@ class SqlTransaction:
         self.topics = SqlTopicRepository(connection)
         self.event_destinations = SqlEventDestinationRepository(connection)
         self.notifications = SqlNotificationRepository(connection, skip_locked=postgres)
+        self.reviews = SqlReviewRepository(connection)
 
 
 class SqlStore:
