@@ -19,6 +19,7 @@ from postwarden.storage.secrets import FernetCipher, load_or_create_key
 from postwarden.storage.store import SqlStore
 
 if TYPE_CHECKING:
+    from postwarden.api.admin import AdminApi
     from postwarden.api.app import ApiApp, Handler, PageHandler
     from postwarden.delivery.mx import MxResolver, StaticRoutes
     from postwarden.dns.authority import DnsAuthority
@@ -26,7 +27,9 @@ if TYPE_CHECKING:
     from postwarden.services.email_verification import EmailVerification
     from postwarden.services.event_destinations import EventDestinationService
     from postwarden.services.notification_dispatch import NotificationDispatcher
+    from postwarden.services.production_access import ProductionAccessService
     from postwarden.services.recommendations import RecommendationService
+    from postwarden.services.sandbox_return import SandboxReturns
     from postwarden.services.send import SendService
     from postwarden.services.topics import TopicService
     from postwarden.services.verification import VerificationChecker
@@ -102,6 +105,7 @@ def build_server(settings: Settings) -> Server:
     from postwarden.api.v1_notifications import V1NotificationHandlers
     from postwarden.api.v1_send import V1SendHandlers
     from postwarden.api.v2_account import AccountHandlers
+    from postwarden.api.v2_account_details import AccountDetailsHandlers
     from postwarden.api.v2_configuration_sets import ConfigurationSetHandlers
     from postwarden.api.v2_event_destinations import EventDestinationHandlers
     from postwarden.api.v2_identities import IdentityHandlers
@@ -173,6 +177,7 @@ def build_server(settings: Settings) -> Server:
     composer = MessageComposer(sender, clock, settings.hostname)
     configuration_sets = ConfigurationSetService(services.store, clock)
     notify = build_notifications(settings, services)
+    reviews = build_reviews(settings, services, sender)
     verification = EmailVerification(
         sender,
         services.identities,
@@ -187,7 +192,8 @@ def build_server(settings: Settings) -> Server:
         settings, services, sender, verification, plain_page
     )
     v2_handlers = {
-        **AccountHandlers(services.accounts, services.suppression).table(),
+        **AccountHandlers(services.accounts, services.suppression, reviews.access).table(),
+        **AccountDetailsHandlers(reviews.access).table(),
         **SuppressionHandlers(services.suppression).table(),
         **ConfigurationSetHandlers(configuration_sets).table(),
         **EventDestinationHandlers(notify.destinations).table(),
@@ -211,6 +217,7 @@ def build_server(settings: Settings) -> Server:
         clock,
         pages={VERIFY_PATH: plain_page, CUSTOM_VERIFY_PATH: custom_page, **notify.pages},
         sns=QueryProtocol(QueryModel("sns", SNS_NAMESPACE), SnsHandlers(notify.topics).table()),
+        admin=_admin_api(settings, reviews),
     )
     return Server(
         services,
@@ -361,6 +368,72 @@ def _recommendations(settings: Settings, services: Services) -> RecommendationSe
             spf_include=settings.effective_spf_include,
         ),
     )
+
+
+@dataclass
+class Reviews:
+    access: ProductionAccessService
+    sandbox: SandboxReturns
+
+
+def build_reviews(settings: Settings, services: Services, sender: SendService | None = None) -> Reviews:
+    """Production access reviews and returns to the sandbox. Without `sender` (operator commands) the
+    review mail is queued in the database for the running server's delivery workers."""
+    from postwarden.authcheck import ResolverLookup
+    from postwarden.domain.policy.send import PolicySettings
+    from postwarden.services.production_access import ProductionAccessService, ReviewSettings
+    from postwarden.services.recommendations import RecommendationSettings
+    from postwarden.services.review_facts import FactSettings, ReviewFactGatherer
+    from postwarden.services.review_mail import ReviewMail, ReviewMailSettings
+    from postwarden.services.sandbox_return import SandboxReturns
+    from postwarden.services.send import SendService, SendSettings
+    from postwarden.webhooks.endpoints import EndpointGuard
+    from postwarden.webhooks.probe import HttpxWebsiteProbe
+
+    clock = SystemClock()
+    tiers = TierDefaults(
+        sandbox=SendingLimits(settings.sandbox_max_24_hour_send, settings.sandbox_max_send_rate),
+        production=SendingLimits(settings.production_max_24_hour_send, settings.production_max_send_rate),
+    )
+    if sender is None:
+        sender = SendService(
+            services.store,
+            clock,
+            SendSettings(tiers.sandbox, PolicySettings(), settings.effective_return_path_domain),
+        )
+    mail = ReviewMail(
+        sender, clock, ReviewMailSettings(settings.effective_verification_sender, settings.hostname)
+    )
+    facts = ReviewFactGatherer(
+        services.store,
+        ResolverLookup(_nameserver(settings)),
+        HttpxWebsiteProbe(EndpointGuard(allow_private=settings.webhook_allow_private)),
+        clock,
+        FactSettings(
+            RecommendationSettings(
+                dkim_zone=settings.dkim_zone,
+                default_mail_from=settings.effective_return_path_domain,
+                sending_ips=tuple(ip.strip() for ip in settings.sending_ips.split(",") if ip.strip()),
+                spf_include=settings.effective_spf_include,
+            ),
+            check_website=settings.review_check_website,
+        ),
+    )
+    return Reviews(
+        ProductionAccessService(
+            services.store, clock, facts, mail, ReviewSettings(tiers, auto_grant=settings.review_auto_grant)
+        ),
+        SandboxReturns(services.store, clock, mail, tiers.sandbox, settings.sandbox_after_shutdowns),
+    )
+
+
+def _admin_api(settings: Settings, reviews: Reviews) -> AdminApi:
+    """The operator's admin API (off, answering 404, while `admin_token` is empty); add routes here."""
+    from postwarden.api.admin import AdminApi
+    from postwarden.api.admin_reviews import ReviewAdminRoutes
+
+    routes = ReviewAdminRoutes(reviews.access, reviews.sandbox, SystemClock(), settings.region_list)
+    return AdminApi(settings.admin_token, routes.routes())
 
 
 def _dns_authority(settings: Settings, services: Services) -> DnsAuthority | None:

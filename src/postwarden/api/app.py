@@ -41,6 +41,7 @@ class RequestContext:
 
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any]]]
+AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +122,9 @@ class ApiApp:
         clock: Clock,
         pages: Mapping[str, PageHandler] | None = None,
         sns: QueryProtocol | None = None,
+        admin: AsgiApp | None = None,
     ) -> None:
+        self._admin = admin
         self._pages = dict(pages or {})
         self._sns = sns
         self._verifier = verifier
@@ -140,6 +143,9 @@ class ApiApp:
         path: str = scope["path"]
         if scope["method"] == "GET" and path == "/health":
             await _respond(send, 200, b'{"status":"ok"}', b"application/json", request_id)
+            return
+        if self._admin is not None and path.startswith("/admin/"):  # bearer token, not SigV4
+            await self._admin(scope, receive, send)
             return
         page = self._pages.get(path) if scope["method"] == "GET" else None
         if page is not None:  # a person's browser, not an SDK: no signature, an HTML answer
