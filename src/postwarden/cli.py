@@ -104,6 +104,10 @@ def _parser() -> argparse.ArgumentParser:
         enforcement.add_argument("--reason", required=True, help="recorded in the audit log")
         enforcement.set_defaults(run=_accounts_enforcement, status=status)
 
+    from postwarden.cli_review import add_review_commands  # imports this module: here, not at the top
+
+    add_review_commands(commands, accounts, common)
+
     identities = commands.add_parser("identities", help="manage identities").add_subparsers(
         title="identities"
     )
