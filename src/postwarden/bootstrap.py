@@ -21,6 +21,7 @@ from postwarden.storage.store import SqlStore
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from postwarden.api.admin import AdminApi
     from postwarden.api.app import ApiApp, Handler, PageHandler, VisitHandler
     from postwarden.delivery.mx import MxResolver, StaticRoutes
     from postwarden.dns.authority import DnsAuthority
@@ -30,11 +31,13 @@ if TYPE_CHECKING:
     from postwarden.services.delivery import DeliveryWorker
     from postwarden.services.email_verification import EmailVerification
     from postwarden.services.event_destinations import EventDestinationService
-    from postwarden.services.notices import MailedNotices
     from postwarden.services.notification_dispatch import NotificationDispatcher
+    from postwarden.services.production_access import ProductionAccessService
     from postwarden.services.recommendations import RecommendationService
     from postwarden.services.reputation import ReputationService
+    from postwarden.services.reputation_ledger import NoticeWriter
     from postwarden.services.reputation_recorder import ReputationRecorder
+    from postwarden.services.sandbox_return import SandboxReturns
     from postwarden.services.send import SendService
     from postwarden.services.topics import TopicService
     from postwarden.services.verification import VerificationChecker
@@ -111,6 +114,7 @@ def build_server(settings: Settings) -> Server:
     from postwarden.api.v1_notifications import V1NotificationHandlers
     from postwarden.api.v1_send import V1SendHandlers
     from postwarden.api.v2_account import AccountHandlers
+    from postwarden.api.v2_account_details import AccountDetailsHandlers
     from postwarden.api.v2_configuration_sets import ConfigurationSetHandlers
     from postwarden.api.v2_event_destinations import EventDestinationHandlers
     from postwarden.api.v2_identities import IdentityHandlers
@@ -174,7 +178,8 @@ def build_server(settings: Settings) -> Server:
     )
     composer = MessageComposer(sender, clock, settings.hostname)
     configuration_sets = ConfigurationSetService(services.store, clock)
-    reputation = build_reputation(settings, services, sender)
+    reviews = build_reviews(settings, services, sender)
+    reputation = build_reputation(settings, services, sender, reviews.sandbox)
     notify = build_notifications(settings, services, reputation)
     verification = EmailVerification(
         sender,
@@ -190,7 +195,8 @@ def build_server(settings: Settings) -> Server:
         settings, services, sender, verification, plain_page
     )
     v2_handlers = {
-        **AccountHandlers(services.accounts, services.suppression).table(),
+        **AccountHandlers(services.accounts, services.suppression, reviews.access).table(),
+        **AccountDetailsHandlers(reviews.access).table(),
         **SuppressionHandlers(services.suppression).table(),
         **ConfigurationSetHandlers(configuration_sets).table(),
         **EventDestinationHandlers(notify.destinations).table(),
@@ -215,6 +221,7 @@ def build_server(settings: Settings) -> Server:
         pages={VERIFY_PATH: plain_page, CUSTOM_VERIFY_PATH: custom_page, **notify.pages},
         sns=QueryProtocol(QueryModel("sns", SNS_NAMESPACE), SnsHandlers(notify.topics).table()),
         visits=_tracking_pages(services, tracking_signer),
+        admin=_admin_api(settings, services, reviews, reputation.service),
     )
     return Server(
         services,
@@ -257,18 +264,22 @@ def build_sender(settings: Settings, services: Services, on_accepted: Callable[[
 class Reputation:
     service: ReputationService
     recorder: ReputationRecorder
-    notices: MailedNotices
+    notices: NoticeWriter
 
 
-def build_reputation(settings: Settings, services: Services, sender: SendService) -> Reputation:
-    """Reputation metrics, enforcement and quota growth, with notices mailed through `sender`."""
+def build_reputation(
+    settings: Settings, services: Services, sender: SendService, returns: SandboxReturns | None = None
+) -> Reputation:
+    """Reputation metrics, enforcement and quota growth, with notices mailed through `sender`; with
+    `returns`, a region's repeated SHUTDOWNs return it to the sandbox (`sandbox_after_shutdowns`)."""
     from postwarden.domain.enforcement import EnforcementSettings
+    from postwarden.domain.model import EnforcementStatus
     from postwarden.domain.quota_growth import QuotaGrowthSettings
     from postwarden.domain.reputation import ReputationSettings
     from postwarden.services.notices import MailedNotices, NoticeSettings
     from postwarden.services.reputation import ReputationService
-    from postwarden.services.reputation_ledger import ReputationPolicy
-    from postwarden.services.reputation_recorder import ReputationRecorder
+    from postwarden.services.reputation_ledger import Notice, ReputationPolicy
+    from postwarden.services.reputation_recorder import SYSTEM_ACTOR, ReputationRecorder
 
     policy = ReputationPolicy(
         reputation=ReputationSettings(
@@ -297,13 +308,28 @@ def build_reputation(settings: Settings, services: Services, sender: SendService
         ),
         sandbox=SendingLimits(settings.sandbox_max_24_hour_send, settings.sandbox_max_send_rate),
     )
-    notices = MailedNotices(
+    mailed = MailedNotices(
         sender,
         _account_contacts,
         NoticeSettings(
             settings.effective_verification_sender, settings.hostname, settings.operator_notice_address
         ),
     )
+
+    def notices(tx: Transaction, notice: Notice, now: float) -> None:
+        mailed(tx, notice, now)
+        change = notice.transition
+        if returns is None or change is None or change.new is not EnforcementStatus.SHUTDOWN:
+            return
+        returned = returns.count_shutdown(
+            tx, notice.account_id, notice.region, SYSTEM_ACTOR, change.reason, now
+        )
+        if returned is not None:
+            text = f"Production access in {notice.region} was withdrawn: {returned[2]}\n"
+            mailed(
+                tx, Notice(notice.account_id, notice.region, "Postwarden: returned to the sandbox", text), now
+            )
+
     return Reputation(
         ReputationService(services.store, SystemClock(), policy, notices),
         ReputationRecorder(policy),
@@ -312,8 +338,9 @@ def build_reputation(settings: Settings, services: Services, sender: SendService
 
 
 def _account_contacts(tx: Transaction, account_id: str, region: str) -> list[str]:
-    """The addresses an account gave for notices (none recorded yet: notices go to the operator copy)."""
-    return []
+    """The contact addresses the account gave in its latest production access request."""
+    latest = tx.reviews.latest(account_id, region)
+    return list(latest.details.additional_contact_email_addresses) if latest is not None else []
 
 
 def build_notifications(
@@ -461,6 +488,76 @@ def _recommendations(settings: Settings, services: Services) -> RecommendationSe
             spf_include=settings.effective_spf_include,
         ),
     )
+
+
+@dataclass
+class Reviews:
+    access: ProductionAccessService
+    sandbox: SandboxReturns
+
+
+def build_reviews(settings: Settings, services: Services, sender: SendService | None = None) -> Reviews:
+    """Production access reviews and returns to the sandbox. Without `sender` (operator commands) the
+    review mail is queued in the database for the running server's delivery workers."""
+    from postwarden.authcheck import ResolverLookup
+    from postwarden.domain.policy.send import PolicySettings
+    from postwarden.services.production_access import ProductionAccessService, ReviewSettings
+    from postwarden.services.recommendations import RecommendationSettings
+    from postwarden.services.review_facts import FactSettings, ReviewFactGatherer
+    from postwarden.services.review_mail import ReviewMail, ReviewMailSettings
+    from postwarden.services.sandbox_return import SandboxReturns
+    from postwarden.services.send import SendService, SendSettings
+    from postwarden.webhooks.endpoints import EndpointGuard
+    from postwarden.webhooks.probe import HttpxWebsiteProbe
+
+    clock = SystemClock()
+    tiers = TierDefaults(
+        sandbox=SendingLimits(settings.sandbox_max_24_hour_send, settings.sandbox_max_send_rate),
+        production=SendingLimits(settings.production_max_24_hour_send, settings.production_max_send_rate),
+    )
+    if sender is None:
+        sender = SendService(
+            services.store,
+            clock,
+            SendSettings(tiers.sandbox, PolicySettings(), settings.effective_return_path_domain),
+        )
+    mail = ReviewMail(
+        sender, clock, ReviewMailSettings(settings.effective_verification_sender, settings.hostname)
+    )
+    facts = ReviewFactGatherer(
+        services.store,
+        ResolverLookup(_nameserver(settings)),
+        HttpxWebsiteProbe(EndpointGuard(allow_private=settings.webhook_allow_private)),
+        clock,
+        FactSettings(
+            RecommendationSettings(
+                dkim_zone=settings.dkim_zone,
+                default_mail_from=settings.effective_return_path_domain,
+                sending_ips=tuple(ip.strip() for ip in settings.sending_ips.split(",") if ip.strip()),
+                spf_include=settings.effective_spf_include,
+            ),
+            check_website=settings.review_check_website,
+        ),
+    )
+    return Reviews(
+        ProductionAccessService(
+            services.store, clock, facts, mail, ReviewSettings(tiers, auto_grant=settings.review_auto_grant)
+        ),
+        SandboxReturns(services.store, clock, mail, tiers.sandbox, settings.sandbox_after_shutdowns),
+    )
+
+
+def _admin_api(
+    settings: Settings, services: Services, reviews: Reviews, reputation: ReputationService
+) -> AdminApi:
+    """The operator's admin API (off, answering 404, while `admin_token` is empty); add routes here."""
+    from postwarden.api.admin import AdminApi
+    from postwarden.api.admin_reputation import ReputationAdminRoutes
+    from postwarden.api.admin_reviews import ReviewAdminRoutes
+
+    routes = ReviewAdminRoutes(reviews.access, reviews.sandbox, SystemClock(), settings.region_list)
+    standing = ReputationAdminRoutes(reputation, services.accounts, settings.region_list)
+    return AdminApi(settings.admin_token, [*routes.routes(), *standing.routes()])
 
 
 def _dns_authority(settings: Settings, services: Services) -> DnsAuthority | None:

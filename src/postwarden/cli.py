@@ -97,6 +97,10 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_reputation.register(accounts, commands, common)
 
+    from postwarden.cli_review import add_review_commands  # imports this module: here, not at the top
+
+    add_review_commands(commands, accounts, common)
+
     identities = commands.add_parser("identities", help="manage identities").add_subparsers(
         title="identities"
     )

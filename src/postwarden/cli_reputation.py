@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
 from postwarden.config import Settings
@@ -63,7 +62,7 @@ def _list(settings: Settings, args: argparse.Namespace) -> int:
     from postwarden.domain.model import EnforcementStatus
 
     status = EnforcementStatus(args.status) if args.status else None
-    rows = [_summary(report) for report in _service(settings).reports(status)]
+    rows = [report.as_record() for report in _service(settings).reports(status)]
     if args.sort != "account":
         rows.sort(key=lambda r: -float(r[f"{args.sort}_rate"]))
     text = "\n".join(
@@ -76,39 +75,14 @@ def _list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _show(settings: Settings, args: argparse.Namespace) -> int:
-    report = _service(settings).report(args.account_id, args.region)
-    record = _summary(report)
-    record["forecasts"] = [f.message for f in report.assessment.forecasts]
-    record["history"] = [
-        {"at": _when(e.at), "actor": e.actor, "action": e.action, "detail": e.detail} for e in report.history
-    ]
+    record = _service(settings).report(args.account_id, args.region).as_record()
     lines = [f"{k}: {v}" for k, v in record.items() if k not in {"history", "forecasts"}]
     lines += [f"forecast: {f}" for f in record["forecasts"]]
-    lines += [
-        f"{e['at']} {e['action']} by {e['actor']}: {e['detail'].get('reason', '')}" for e in record["history"]
-    ]
+    for entry in record["history"]:
+        reason = entry["detail"].get("reason", "")
+        lines.append(f"{entry['at']} {entry['action']} by {entry['actor']}: {reason}")
     _emit(args, record, "\n".join(lines))
     return 0
-
-
-def _summary(report: Any) -> dict[str, Any]:
-    readings = {r.metric.value: r for r in report.assessment.readings}
-    return {
-        "account_id": report.account_id,
-        "region": report.region,
-        "status": report.assessment.status.value,
-        "bounce_rate": readings["bounce"].value,
-        "bounce_window": readings["bounce"].window,
-        "bounce_severity": readings["bounce"].severity.value,
-        "complaint_rate": readings["complaint"].value,
-        "complaint_window": readings["complaint"].window,
-        "complaint_severity": readings["complaint"].severity.value,
-        "totals": report.totals,
-    }
-
-
-def _when(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
 def _emit(args: argparse.Namespace, data: Any, text: str) -> None:

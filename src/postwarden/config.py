@@ -89,6 +89,18 @@ class Settings:
     sandbox_max_send_rate: float = _setting(1.0, "Recipients per second for an account in the sandbox.")
     production_max_24_hour_send: int = _setting(50_000, "Daily quota granted with production access.")
     production_max_send_rate: float = _setting(14.0, "Recipients per second granted with production access.")
+    review_auto_grant: bool = _setting(
+        False, "Grant production access at the recommended limits when every pre-review check passes."
+    )
+    review_check_website: bool = _setting(
+        False, "Fetch a production access request's website URL (public addresses only) in the pre-review."
+    )
+    sandbox_after_shutdowns: int = _setting(
+        0, "Return a region to the sandbox at its Nth reputation SHUTDOWN since production access; 0 = never."
+    )
+    admin_token: str = _setting(
+        "", "Bearer token of the admin API (/admin/v1/...). Empty: the admin API is off (404)."
+    )
     rate_burst_seconds: float = _setting(1.0, "Token-bucket capacity, in seconds of the send rate.")
     retry_initial_seconds: float = _setting(60.0, "First retry delay after a temporary delivery failure.")
     retry_max_interval_seconds: float = _setting(3600.0, "Longest delay between two delivery attempts.")
@@ -228,7 +240,7 @@ class Settings:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "secret_key" and value and not reveal_secrets:
+            if f.name in {"secret_key", "admin_token"} and value and not reveal_secrets:
                 value = "***"
             out[f.name] = str(value) if isinstance(value, Path) else value
         return out

@@ -4,8 +4,11 @@ entry (operator CLI) and the notice mail all tell the same story; an operator re
 
 from __future__ import annotations
 
+import json
 import smtplib
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +21,7 @@ from tests.support.mta import RemoteMta
 from tests.support.service import Account, Service, drop_postgres_database
 
 OPS = "ops@example.org"
+TOKEN = "reputation-admin-token"
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -32,6 +36,7 @@ def governed(
         mta.relay,
         feedback_loop_domains="example.net",
         operator_notice_address=OPS,
+        admin_token=TOKEN,
     )
     yield running
     running.stop()
@@ -91,7 +96,11 @@ def test_hard_bounces_over_ten_percent_pause_the_account(governed: Service, mta:
     for index in range(0, 230, 7):  # 33 of 230: 14 %
         mta.always(f"b{index}-{account.account_id}@example.net", "550 5.1.1 User unknown")
     for index in range(230):
-        send(client, f"b{index}-{account.account_id}@example.net")
+        try:
+            send(client, f"b{index}-{account.account_id}@example.net")
+        except ClientError as error:  # the pause may come before the last messages are sent
+            assert error.response["Error"]["Code"] == "SendingPausedException" and index >= 200
+            break
     state = wait_status(client, "SHUTDOWN")
     assert state["SendingEnabled"] is True  # the pause is enforcement, not the account's own switch
     assert_paused(client)
@@ -107,9 +116,21 @@ def test_hard_bounces_over_ten_percent_pause_the_account(governed: Service, mta:
 
     listed = governed.cli("reputation", "list", "--status", "SHUTDOWN")
     assert account.account_id in [row["account_id"] for row in listed]
-    governed.cli("accounts", "reinstate", account.account_id, "--reason", "list cleaned (test)")
+    status, shutdown = admin(governed, "GET", "/admin/v1/accounts?status=SHUTDOWN")
+    assert status == 200 and account.account_id in [row["account_id"] for row in shutdown["accounts"]]
+    base = f"/admin/v1/accounts/{account.account_id}/regions/us-east-1"
+    status, shown = admin(governed, "GET", base)
+    assert status == 200 and shown["sending"]["enforcement_status"] == "SHUTDOWN"
+    assert shown["bounce_severity"] == "pause" and shown["totals"]["sends"] >= 200
+    assert admin(governed, "POST", f"{base}/reinstate", {})[0] == 400  # a reason is required
+    status, reinstated = admin(governed, "POST", f"{base}/reinstate", {"reason": "list cleaned (test)"})
+    assert status == 200 and reinstated["new"] == "HEALTHY"
     wait_status(client, "HEALTHY")
     send(client, "welcome-back@example.org")
+    status, limits = admin(governed, "POST", f"{base}/sending", {"max_send_rate": 5, "reason": "warm-up"})
+    assert status == 200 and limits["max_send_rate"] == 5.0
+    history = governed.cli("reputation", "show", account.account_id)["history"]
+    assert history[0]["actor"] == "admin-api:carol" and history[0]["detail"]["new"] == "HEALTHY"
 
 
 def test_complaints_reported_by_arf_pause_the_account(governed: Service, mta: RemoteMta) -> None:
@@ -128,3 +149,21 @@ def test_complaints_reported_by_arf_pause_the_account(governed: Service, mta: Re
     report = governed.cli("reputation", "show", account.account_id)
     assert report["history"][0]["detail"]["metric"] == "complaint"
     notice_for(mta, account.account_id, "complaint")
+
+
+def admin(service: Service, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        service.endpoint + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "X-Postwarden-Actor": "carol",
+            "Authorization": f"Bearer {TOKEN}",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())

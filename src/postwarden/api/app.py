@@ -41,6 +41,7 @@ class RequestContext:
 
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any]]]
+AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +126,9 @@ class ApiApp:
         pages: Mapping[str, PageHandler] | None = None,
         sns: QueryProtocol | None = None,
         visits: Mapping[str, VisitHandler] | None = None,
+        admin: AsgiApp | None = None,
     ) -> None:
+        self._admin = admin
         self._pages = dict(pages or {})
         self._visits = dict(visits or {})
         self._sns = sns
@@ -152,6 +155,9 @@ class ApiApp:
             agent = _headers(scope).get("user-agent", "")
             answer = await visit(query, agent, _client_ip(scope))
             await _answer_page(send, answer, request_id)
+            return
+        if self._admin is not None and path.startswith("/admin/"):  # bearer token, not SigV4
+            await self._admin(scope, receive, send)
             return
         page = self._pages.get(path) if scope["method"] == "GET" else None
         if page is not None:  # a person's browser, not an SDK: no signature, an HTML answer

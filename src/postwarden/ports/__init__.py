@@ -24,6 +24,7 @@ from postwarden.ports.notifications import (
     TopicRepository,
 )
 from postwarden.ports.reputation import ReputationRepository
+from postwarden.ports.reviews import ReviewRepository
 
 
 class Clock(Protocol):
@@ -431,6 +432,8 @@ class Transaction(Protocol):
     def reputation(self) -> ReputationRepository: ...
     @property
     def feedback(self) -> FeedbackRepository: ...
+    @property
+    def reviews(self) -> ReviewRepository: ...
 
 
 class Store(Protocol):

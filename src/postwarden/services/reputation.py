@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from postwarden.domain.enforcement import (
     Assessment,
@@ -20,6 +21,7 @@ from postwarden.domain.enforcement import (
     assess,
     reinstate,
 )
+from postwarden.domain.events import iso_timestamp
 from postwarden.domain.model import EnforcementStatus
 from postwarden.domain.quota_growth import QuotaChange, QuotaDecision, review_quota
 from postwarden.ports import AuditEntry, Clock, Store, Transaction
@@ -40,6 +42,28 @@ class ReputationReport:
     assessment: Assessment
     totals: dict[str, int]
     history: list[AuditEntry]
+
+    def as_record(self) -> dict[str, Any]:
+        """Status, each rate with its window and severity, forecasts, totals and the decisions so far."""
+        readings = {r.metric.value: r for r in self.assessment.readings}
+        record: dict[str, Any] = {
+            "account_id": self.account_id,
+            "region": self.region,
+            "status": self.assessment.status.value,
+        }
+        for name, reading in readings.items():
+            record[f"{name}_rate"] = reading.value
+            record[f"{name}_window"] = reading.window
+            record[f"{name}_severity"] = reading.severity.value
+            record[f"{name}_review_threshold"] = reading.review_rate
+            record[f"{name}_pause_threshold"] = reading.pause_rate
+        record["forecasts"] = [f.message for f in self.assessment.forecasts]
+        record["totals"] = self.totals
+        record["history"] = [
+            {"at": iso_timestamp(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
+            for e in self.history
+        ]
+        return record
 
 
 class ReputationService:

@@ -39,10 +39,13 @@ class Notice:
     region: str
     subject: str
     text: str
+    transition: Transition | None = None
+    """The enforcement change the notice is about, for policies that follow one (sandbox return)."""
 
 
 NoticeWriter = Callable[[Transaction, Notice, float], None]
-"""Queues a notice as mail inside the caller's transaction."""
+"""Queues a notice as mail inside the caller's transaction; the composition root also hangs the policies
+that follow a decision here (a region's repeated SHUTDOWNs returning it to the sandbox)."""
 
 
 @dataclass(slots=True)
@@ -81,7 +84,7 @@ class Ledger:
         self.set_status(key, transition.new, transition.at)
         record = transition.as_record()
         self._tx.audit.record(transition.at, actor, "reputation.transition", key[0], key[1], record)
-        return Notice(key[0], key[1], _subject(transition), _text(key, transition))
+        return Notice(key[0], key[1], _subject(transition), _text(key, transition), transition)
 
     def set_status(self, key: Key, status: EnforcementStatus, now: float) -> SendingState:
         state = self._tx.sending.lock_states([key], self._policy.sandbox, now)[key]

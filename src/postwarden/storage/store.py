@@ -17,6 +17,7 @@ from postwarden.storage.repositories.identities import SqlIdentityRepository
 from postwarden.storage.repositories.messages import SqlMessageRepository
 from postwarden.storage.repositories.notifications import SqlNotificationRepository
 from postwarden.storage.repositories.reputation import SqlReputationRepository
+from postwarden.storage.repositories.reviews import SqlReviewRepository
 from postwarden.storage.repositories.sending import SqlSendingRepository
 from postwarden.storage.repositories.suppression import SqlSuppressionRepository
 from postwarden.storage.repositories.topics import SqlTopicRepository
@@ -41,6 +42,7 @@ class SqlTransaction:
         self.notifications = SqlNotificationRepository(connection, skip_locked=postgres)
         self.reputation = SqlReputationRepository(connection, row_locks=postgres)
         self.feedback = SqlFeedbackRepository(connection)
+        self.reviews = SqlReviewRepository(connection)
 
 
 class SqlStore:

@@ -186,6 +186,25 @@ audit_log = Table(
     Column("detail", Text, nullable=False),
 )
 
+review_cases = Table(
+    "review_cases",
+    metadata,
+    Column("case_id", String(32), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("opened_at", Float, nullable=False),
+    Column("decided_at", Float),
+    Column("decided_by", String(200)),
+    Column("details", Text, nullable=False),
+    Column("checklist", Text),
+    Column("granted_quota", BigInteger),
+    Column("granted_rate", Float),
+    Column("reason", Text, nullable=False, server_default=""),
+)
+Index("ix_review_cases_account", review_cases.c.account_id, review_cases.c.region, review_cases.c.opened_at)
+Index("ix_review_cases_status", review_cases.c.status, review_cases.c.opened_at)
+
 custom_verification_templates = Table(
     "custom_verification_templates",
     metadata,
