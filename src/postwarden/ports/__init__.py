@@ -153,6 +153,9 @@ class NewEvent:
     late: bool = False
     """Feedback that arrived after the delivery attempt (a DSN or a complaint report): it never counts
     as a sent message again in the reputation metrics."""
+    fanout: bool = True
+    """Whether the event pipeline (notifications, reputation) has to look at it; False for events no
+    destination or metric can use (a Send of a message without a configuration set, a policy Reject)."""
 
 
 @dataclass(frozen=True, slots=True)

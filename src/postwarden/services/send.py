@@ -273,7 +273,15 @@ class SendService:
         tx.events.add(
             [
                 NewEvent(
-                    str(uuid.uuid4()), m.account_id, m.region, m.message_id, None, EventType.SEND, now, {}
+                    str(uuid.uuid4()),
+                    m.account_id,
+                    m.region,
+                    m.message_id,
+                    None,
+                    EventType.SEND,
+                    now,
+                    {},
+                    fanout=m.configuration_set is not None,
                 )
                 for m in accepted
             ]
@@ -289,8 +297,9 @@ class SendService:
             "operation": message.operation,
         }
         return NewEvent(
-            str(uuid.uuid4()), message.account_id, message.region, None, None, EventType.REJECT, now, detail
-        )
+            str(uuid.uuid4()), message.account_id, message.region, None, None, EventType.REJECT, now, detail,
+            fanout=False,
+        )  # fmt: skip
 
 
 def expire_usage(tx: Transaction, state: SendingState, now: float) -> SendingState:

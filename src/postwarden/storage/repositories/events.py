@@ -24,6 +24,7 @@ _EVENT_COLUMNS = (
     "created_at",
     "detail",
     "late",
+    "fanout_pending",
 )
 
 
@@ -44,6 +45,7 @@ class SqlEventRepository:
                 e.created_at,
                 json.dumps(e.detail, separators=(",", ":")),
                 e.late,
+                e.fanout,
             )
             for e in batch
         ]
