@@ -117,9 +117,12 @@ class Settings:
     )
     webhook_allow_private: bool = _setting(
         False,
-        "Allow subscription endpoints on loopback and private addresses (for tests and closed networks).",
+        "Allow subscription endpoints and http(s) import sources on loopback and private addresses "
+        "(for tests and closed networks).",
     )
-    webhook_verify_tls: bool = _setting(True, "Verify the TLS certificates of https subscription endpoints.")
+    webhook_verify_tls: bool = _setting(
+        True, "Verify the TLS certificates of https subscription endpoints and import sources."
+    )
     webhook_timeout_seconds: float = _setting(15.0, "Time a subscriber has to answer one notification.")
     notification_retry_initial_seconds: float = _setting(20.0, "First retry delay of a failed notification.")
     notification_retry_max_interval_seconds: float = _setting(
@@ -129,6 +132,9 @@ class Settings:
         172_800.0, "How long a notification is retried before it is dropped (and logged) as expired."
     )
     notification_max_in_flight: int = _setting(64, "Notifications being POSTed at once per process.")
+    import_allowed_dir: str = _setting(
+        "", "Directory whose files CreateImportJob may read as file:// URLs. Empty: DATA_DIR/imports."
+    )
     secret_key: str = _setting(
         "", "Fernet key for secrets at rest. Empty: DATA_DIR/server.key, created once."
     )
@@ -157,6 +163,10 @@ class Settings:
     @property
     def effective_return_path_domain(self) -> str:
         return self.return_path_domain or f"bounces.{self.hostname}"
+
+    @property
+    def effective_import_allowed_dir(self) -> Path:
+        return Path(self.import_allowed_dir) if self.import_allowed_dir else self.data_dir / "imports"
 
     @property
     def region_list(self) -> frozenset[str]:

@@ -32,6 +32,8 @@ async def serve(settings: Settings) -> None:
     if settings.delivery_enabled:
         await server.worker.start(sole_worker=sole_worker)
     await server.dispatcher.start(sole_worker=sole_worker)
+    if server.imports is not None:
+        await server.imports.start(sole_worker=sole_worker)
     config = uvicorn.Config(
         server.app,
         host=settings.http_host,
@@ -75,6 +77,8 @@ async def serve(settings: Settings) -> None:
         if settings.delivery_enabled:
             await server.worker.stop()
         await server.dispatcher.stop()
+        if server.imports is not None:
+            await server.imports.stop()
         checkpointer.stop()
         server.services.store.dispose()
 

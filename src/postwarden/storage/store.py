@@ -13,6 +13,7 @@ from postwarden.storage.repositories.dkim import SqlDkimKeyRepository
 from postwarden.storage.repositories.event_destinations import SqlEventDestinationRepository
 from postwarden.storage.repositories.events import SqlAuditRepository, SqlEventRepository
 from postwarden.storage.repositories.identities import SqlIdentityRepository
+from postwarden.storage.repositories.import_jobs import SqlImportJobRepository
 from postwarden.storage.repositories.messages import SqlMessageRepository
 from postwarden.storage.repositories.notifications import SqlNotificationRepository
 from postwarden.storage.repositories.reviews import SqlReviewRepository
@@ -38,6 +39,7 @@ class SqlTransaction:
         self.topics = SqlTopicRepository(connection)
         self.event_destinations = SqlEventDestinationRepository(connection)
         self.notifications = SqlNotificationRepository(connection, skip_locked=postgres)
+        self.import_jobs = SqlImportJobRepository(connection, skip_locked=postgres)
         self.reviews = SqlReviewRepository(connection)
 
 
