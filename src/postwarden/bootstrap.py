@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from postwarden.services.delivery import DeliveryWorker
     from postwarden.services.email_verification import EmailVerification
     from postwarden.services.event_destinations import EventDestinationService
+    from postwarden.services.import_runner import ImportRunner
     from postwarden.services.notification_dispatch import NotificationDispatcher
     from postwarden.services.production_access import ProductionAccessService
     from postwarden.services.recommendations import RecommendationService
@@ -98,6 +99,7 @@ class Server:
     authority: DnsAuthority | None
     dispatcher: NotificationDispatcher
     reputation: ReputationService
+    imports: ImportRunner | None = None
 
 
 def build_server(settings: Settings) -> Server:
@@ -191,6 +193,7 @@ def build_server(settings: Settings) -> Server:
         ),
     )
     plain_page = VerificationPage(verification).handle
+    import_v2, import_pages, imports = _import_jobs(settings, services)
     custom_v2, custom_v1, custom_page = _custom_verification(
         settings, services, sender, verification, plain_page
     )
@@ -204,6 +207,7 @@ def build_server(settings: Settings) -> Server:
         **SendHandlers(sender, composer).table(),
         **RecommendationHandlers(_recommendations(settings, services)).table(),
         **custom_v2,
+        **import_v2,
     }
     v1_handlers = {
         **V1SendHandlers(sender, composer, services.accounts).table(),
@@ -218,7 +222,7 @@ def build_server(settings: Settings) -> Server:
         RestJsonProtocol(ServiceModel("sesv2"), v2_handlers),
         QueryProtocol(QueryModel("ses"), v1_handlers),
         clock,
-        pages={VERIFY_PATH: plain_page, CUSTOM_VERIFY_PATH: custom_page, **notify.pages},
+        pages={VERIFY_PATH: plain_page, CUSTOM_VERIFY_PATH: custom_page, **notify.pages, **import_pages},
         sns=QueryProtocol(QueryModel("sns", SNS_NAMESPACE), SnsHandlers(notify.topics).table()),
         visits=_tracking_pages(services, tracking_signer),
         admin=_admin_api(settings, services, reviews, reputation.service),
@@ -232,6 +236,7 @@ def build_server(settings: Settings) -> Server:
         _dns_authority(settings, services),
         notify.dispatcher,
         reputation.service,
+        imports,
     )
 
 
@@ -410,6 +415,39 @@ def _tracking_pages(services: Services, signer: TrackingSigner) -> dict[str, Vis
 
     pages = TrackingPages(TrackingEvents(services.store, SystemClock(), signer))
     return {OPEN_PATH: pages.open, CLICK_PATH: pages.click}
+def _import_jobs(
+    settings: Settings, services: Services
+) -> tuple[dict[str, Handler], dict[str, PageHandler], ImportRunner]:
+    """Suppression-list import jobs: the v2 handlers, the failed-records page, and the runner."""
+    from postwarden.api.v2_import_jobs import FailedRecordsPage, ImportJobHandlers
+    from postwarden.domain.suppression_import import MAX_FILE_BYTES
+    from postwarden.imports.sources import LocalOrHttpSource
+    from postwarden.mail.addrspec import check_addr_spec
+    from postwarden.services.import_jobs import FAILED_RECORDS_PATH, ImportJobService, ImportJobSettings
+    from postwarden.services.import_runner import ImportRunner
+    from postwarden.webhooks.endpoints import EndpointGuard
+
+    def canonical_address(text: str) -> str:
+        local, domain = check_addr_spec(text)
+        return f"{local}@{domain}"
+
+    clock = SystemClock()
+    allowed = settings.effective_import_allowed_dir
+    allowed.mkdir(parents=True, exist_ok=True)
+    guard = EndpointGuard(allow_private=settings.webhook_allow_private)
+    source = LocalOrHttpSource(
+        allowed, guard, max_bytes=MAX_FILE_BYTES, verify_tls=settings.webhook_verify_tls
+    )
+    runner = ImportRunner(services.store, clock, source, canonical_address)
+    jobs = ImportJobService(
+        services.store,
+        clock,
+        SendingLimits(settings.sandbox_max_24_hour_send, settings.sandbox_max_send_rate),
+        source,
+        ImportJobSettings(settings.effective_public_url, services.server_key),
+        on_created=runner.wake,
+    )
+    return ImportJobHandlers(jobs).table(), {FAILED_RECORDS_PATH: FailedRecordsPage(jobs).handle}, runner
 
 
 def _custom_verification(

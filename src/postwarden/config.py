@@ -122,9 +122,12 @@ class Settings:
     )
     webhook_allow_private: bool = _setting(
         False,
-        "Allow subscription endpoints on loopback and private addresses (for tests and closed networks).",
+        "Allow subscription endpoints and http(s) import sources on loopback and private addresses "
+        "(for tests and closed networks).",
     )
-    webhook_verify_tls: bool = _setting(True, "Verify the TLS certificates of https subscription endpoints.")
+    webhook_verify_tls: bool = _setting(
+        True, "Verify the TLS certificates of https subscription endpoints and import sources."
+    )
     webhook_timeout_seconds: float = _setting(15.0, "Time a subscriber has to answer one notification.")
     notification_retry_initial_seconds: float = _setting(20.0, "First retry delay of a failed notification.")
     notification_retry_max_interval_seconds: float = _setting(
@@ -171,6 +174,9 @@ class Settings:
     operator_notice_address: str = _setting(
         "", "An operator address that gets a copy of every notice sent to accounts (empty: none)."
     )
+    import_allowed_dir: str = _setting(
+        "", "Directory whose files CreateImportJob may read as file:// URLs. Empty: DATA_DIR/imports."
+    )
     secret_key: str = _setting(
         "", "Fernet key for secrets at rest. Empty: DATA_DIR/server.key, created once."
     )
@@ -203,6 +209,8 @@ class Settings:
     @property
     def feedback_domain_set(self) -> frozenset[str]:
         return frozenset(d.strip().lower() for d in self.feedback_loop_domains.split(",") if d.strip())
+    def effective_import_allowed_dir(self) -> Path:
+        return Path(self.import_allowed_dir) if self.import_allowed_dir else self.data_dir / "imports"
 
     @property
     def region_list(self) -> frozenset[str]:

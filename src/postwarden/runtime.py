@@ -35,6 +35,8 @@ async def serve(settings: Settings) -> None:
     await server.dispatcher.start(sole_worker=sole_worker)
     sweeper = ReputationSweeper(server.reputation, settings.reputation_sweep_seconds)
     await sweeper.start()
+    if server.imports is not None:
+        await server.imports.start(sole_worker=sole_worker)
     config = uvicorn.Config(
         server.app,
         host=settings.http_host,
@@ -84,6 +86,8 @@ async def serve(settings: Settings) -> None:
             await server.worker.stop()
         await server.dispatcher.stop()
         await sweeper.stop()
+        if server.imports is not None:
+            await server.imports.stop()
         checkpointer.stop()
         server.services.store.dispose()
 

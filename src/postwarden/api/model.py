@@ -42,7 +42,10 @@ class ServiceModel:
     def __init__(self, service: str = "sesv2") -> None:
         model = load_model(service)
         self.operations: Mapping[str, Any] = model["operations"]
-        self.shapes: Mapping[str, Any] = model["shapes"]
+        # Import files come from file:// and http(s):// URLs too (s3:// is refused with a clear message),
+        # so the S3 URL pattern is not enforced.
+        s3_url = {k: v for k, v in model["shapes"]["S3Url"].items() if k != "pattern"}
+        self.shapes: Mapping[str, Any] = {**model["shapes"], "S3Url": s3_url}
         routes = [
             (op["http"]["method"], op["http"]["requestUri"].split("?", 1)[0], name)
             for name, op in self.operations.items()

@@ -14,6 +14,7 @@ from postwarden.storage.repositories.event_destinations import SqlEventDestinati
 from postwarden.storage.repositories.events import SqlAuditRepository, SqlEventRepository
 from postwarden.storage.repositories.feedback import SqlFeedbackRepository
 from postwarden.storage.repositories.identities import SqlIdentityRepository
+from postwarden.storage.repositories.import_jobs import SqlImportJobRepository
 from postwarden.storage.repositories.messages import SqlMessageRepository
 from postwarden.storage.repositories.notifications import SqlNotificationRepository
 from postwarden.storage.repositories.reputation import SqlReputationRepository
@@ -42,6 +43,7 @@ class SqlTransaction:
         self.notifications = SqlNotificationRepository(connection, skip_locked=postgres)
         self.reputation = SqlReputationRepository(connection, row_locks=postgres)
         self.feedback = SqlFeedbackRepository(connection)
+        self.import_jobs = SqlImportJobRepository(connection, skip_locked=postgres)
         self.reviews = SqlReviewRepository(connection)
 
 

@@ -362,3 +362,34 @@ feedback_reports = Table(
     Column("raw", LargeBinary, nullable=False),
 )
 Index("ix_feedback_reports_status", feedback_reports.c.status, feedback_reports.c.received_at)
+import_jobs = Table(
+    "import_jobs",
+    metadata,
+    Column("job_id", String(36), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("destination_type", String(20), nullable=False),
+    Column("import_action", String(8), nullable=False),
+    Column("source_url", Text, nullable=False),
+    Column("data_format", String(8), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("completed_at", Float),
+    Column("processed_count", Integer, nullable=False, server_default="0"),
+    Column("failed_count", Integer, nullable=False, server_default="0"),
+    Column("error_message", Text),
+    Column("lease_token", String(36)),
+    Column("lease_until", Float),
+)
+Index("ix_import_jobs_account", import_jobs.c.account_id, import_jobs.c.region, import_jobs.c.created_at)
+Index("ix_import_jobs_status", import_jobs.c.status, import_jobs.c.created_at)
+
+import_job_failures = Table(
+    "import_job_failures",
+    metadata,
+    Column("job_id", String(36), primary_key=True),
+    Column("line_number", Integer, primary_key=True),
+    Column("record", Text, nullable=False),
+    Column("error", Text, nullable=False),
+)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 
 from sqlalchemy import ColumnElement, Connection, delete, func, select
 
 from postwarden.domain.suppression import DEFAULT_REASONS, SuppressionReason
 from postwarden.ports import SuppressedDestination
-from postwarden.storage.driver import execute, fetch
+from postwarden.storage.driver import adapt, execute, fetch
 from postwarden.storage.tables import suppressed_destinations, suppression_settings
 
 _UPSERT = (
@@ -29,19 +29,12 @@ class SqlSuppressionRepository:
         self._c = connection
 
     def put(self, entry: SuppressedDestination) -> None:
-        execute(
-            self._c,
-            _UPSERT,
-            (
-                entry.account_id,
-                entry.region,
-                entry.email_address.lower(),
-                entry.reason.value,
-                entry.last_update_time,
-                entry.message_id,
-                entry.feedback_id,
-            ),
-        )
+        execute(self._c, _UPSERT, _row(entry))
+
+    def put_many(self, entries: Sequence[SuppressedDestination]) -> None:
+        """Upserts in one round of the driver (executemany); a later entry for an address wins."""
+        if entries:
+            self._c.exec_driver_sql(adapt(self._c, _UPSERT), [_row(e) for e in entries])
 
     def get(self, account_id: str, region: str, address: str) -> SuppressedDestination | None:
         query = select(suppressed_destinations).where(*_key(account_id, region, address))
@@ -51,6 +44,18 @@ class SqlSuppressionRepository:
     def delete(self, account_id: str, region: str, address: str) -> bool:
         result = self._c.execute(delete(suppressed_destinations).where(*_key(account_id, region, address)))
         return bool(result.rowcount)
+
+    def delete_many(self, account_id: str, region: str, addresses: Sequence[str]) -> int:
+        wanted = sorted({a.lower() for a in addresses})
+        deleted = 0
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            sql = (
+                "DELETE FROM suppressed_destinations WHERE account_id = ? AND region = ? "
+                f"AND email_address IN ({', '.join(['?'] * len(chunk))})"
+            )
+            deleted += execute(self._c, sql, (account_id, region, *chunk))
+        return deleted
 
     def find(
         self,
@@ -98,6 +103,18 @@ class SqlSuppressionRepository:
             suppressed_destinations.c.account_id == account_id, suppressed_destinations.c.region == region
         )
         return int(self._c.execute(query).scalar_one())
+
+
+def _row(entry: SuppressedDestination) -> tuple[object, ...]:
+    return (
+        entry.account_id,
+        entry.region,
+        entry.email_address.lower(),
+        entry.reason.value,
+        entry.last_update_time,
+        entry.message_id,
+        entry.feedback_id,
+    )
 
 
 def _key(account_id: str, region: str, address: str) -> tuple[ColumnElement[bool], ...]:

@@ -1,0 +1,1 @@
+"""Where suppression-list import files come from: a directory the operator allows, or HTTP(S)."""
