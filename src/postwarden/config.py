@@ -209,6 +209,8 @@ class Settings:
     @property
     def feedback_domain_set(self) -> frozenset[str]:
         return frozenset(d.strip().lower() for d in self.feedback_loop_domains.split(",") if d.strip())
+
+    @property
     def effective_import_allowed_dir(self) -> Path:
         return Path(self.import_allowed_dir) if self.import_allowed_dir else self.data_dir / "imports"
 
