@@ -327,9 +327,12 @@ def postwarden_env(data_dir: Path, http_port: int, sink_port: int, options: Opti
         POSTWARDEN_HTTP_PORT=str(http_port),
         POSTWARDEN_RELAY=f"127.0.0.1:{sink_port}",
         POSTWARDEN_LOG_LEVEL="WARNING",
-        # The SMTP submission interface is not under test; off, so that its fixed ports never collide.
+        # The SMTP listeners and the DNS server are not under test; off, so that their fixed ports never
+        # collide with another instance.
         POSTWARDEN_SMTP_PORT="0",
         POSTWARDEN_SMTPS_PORT="0",
+        POSTWARDEN_FEEDBACK_SMTP_PORT="0",
+        POSTWARDEN_DNS_SERVER_PORT="0",
     )
     if options.database_url:
         env["POSTWARDEN_DATABASE_URL"] = options.database_url

@@ -19,10 +19,15 @@ from postwarden.storage.secrets import FernetCipher, load_or_create_key
 from postwarden.storage.store import SqlStore
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from postwarden.api.admin import AdminApi
-    from postwarden.api.app import ApiApp, Handler, PageHandler
+    from postwarden.api.app import ApiApp, Handler, PageHandler, VisitHandler
     from postwarden.delivery.mx import MxResolver, StaticRoutes
     from postwarden.dns.authority import DnsAuthority
+    from postwarden.domain.tracking import TrackingSigner
+    from postwarden.feedback.mx import FeedbackMx
+    from postwarden.ports import Transaction
     from postwarden.services.delivery import DeliveryWorker
     from postwarden.services.email_verification import EmailVerification
     from postwarden.services.event_destinations import EventDestinationService
@@ -30,6 +35,9 @@ if TYPE_CHECKING:
     from postwarden.services.notification_dispatch import NotificationDispatcher
     from postwarden.services.production_access import ProductionAccessService
     from postwarden.services.recommendations import RecommendationService
+    from postwarden.services.reputation import ReputationService
+    from postwarden.services.reputation_ledger import NoticeWriter
+    from postwarden.services.reputation_recorder import ReputationRecorder
     from postwarden.services.sandbox_return import SandboxReturns
     from postwarden.services.send import SendService
     from postwarden.services.topics import TopicService
@@ -90,6 +98,7 @@ class Server:
     checker: VerificationChecker
     authority: DnsAuthority | None
     dispatcher: NotificationDispatcher
+    reputation: ReputationService
     imports: ImportRunner | None = None
 
 
@@ -116,7 +125,7 @@ def build_server(settings: Settings) -> Server:
     from postwarden.api.v2_suppression import SuppressionHandlers
     from postwarden.delivery.smtp import SmtpSettings, SmtpTransport
     from postwarden.domain.delivery import RetryPolicy
-    from postwarden.domain.policy.send import PolicySettings
+    from postwarden.domain.tracking import TrackingSigner
     from postwarden.services.compose import MessageComposer
     from postwarden.services.configuration_sets import ConfigurationSetService
     from postwarden.services.custom_verification import CUSTOM_VERIFY_PATH
@@ -127,12 +136,13 @@ def build_server(settings: Settings) -> Server:
         VerificationMailSettings,
     )
     from postwarden.services.links import LinkSigner
-    from postwarden.services.send import SendService, SendSettings
     from postwarden.services.signing import MessageSigner
+    from postwarden.services.tracking import TrackingLinks
 
     services = build_services(settings)
     clock = SystemClock()
     routes = _routes(settings)
+    tracking_signer = TrackingSigner(services.server_key)
     transport = SmtpTransport(
         routes.route,
         SmtpSettings(
@@ -155,17 +165,9 @@ def build_server(settings: Settings) -> Server:
             lease_seconds=settings.delivery_lease_seconds,
         ),
         signer=MessageSigner(services.dkim),
+        tracking=TrackingLinks(tracking_signer, settings.effective_public_url),
     )
-    sender = SendService(
-        services.store,
-        clock,
-        SendSettings(
-            sandbox=SendingLimits(settings.sandbox_max_24_hour_send, settings.sandbox_max_send_rate),
-            policy=PolicySettings(burst_seconds=settings.rate_burst_seconds),
-            return_path_domain=settings.effective_return_path_domain,
-        ),
-        on_accepted=worker.wake,
-    )
+    sender = build_sender(settings, services, on_accepted=worker.wake)
 
     def lookup(access_key_id: str) -> KnownKey | None:
         caller = services.accounts.caller(access_key_id)
@@ -178,8 +180,9 @@ def build_server(settings: Settings) -> Server:
     )
     composer = MessageComposer(sender, clock, settings.hostname)
     configuration_sets = ConfigurationSetService(services.store, clock)
-    notify = build_notifications(settings, services)
     reviews = build_reviews(settings, services, sender)
+    reputation = build_reputation(settings, services, sender, reviews.sandbox)
+    notify = build_notifications(settings, services, reputation)
     verification = EmailVerification(
         sender,
         services.identities,
@@ -221,7 +224,8 @@ def build_server(settings: Settings) -> Server:
         clock,
         pages={VERIFY_PATH: plain_page, CUSTOM_VERIFY_PATH: custom_page, **notify.pages, **import_pages},
         sns=QueryProtocol(QueryModel("sns", SNS_NAMESPACE), SnsHandlers(notify.topics).table()),
-        admin=_admin_api(settings, reviews),
+        visits=_tracking_pages(services, tracking_signer),
+        admin=_admin_api(settings, services, reviews, reputation.service),
     )
     return Server(
         services,
@@ -231,6 +235,7 @@ def build_server(settings: Settings) -> Server:
         _checker(settings, services),
         _dns_authority(settings, services),
         notify.dispatcher,
+        reputation.service,
         imports,
     )
 
@@ -244,7 +249,108 @@ class Notifications:
     pages: dict[str, PageHandler]
 
 
-def build_notifications(settings: Settings, services: Services) -> Notifications:
+def build_sender(settings: Settings, services: Services, on_accepted: Callable[[], None]) -> SendService:
+    from postwarden.domain.policy.send import PolicySettings
+    from postwarden.services.send import SendService, SendSettings
+
+    return SendService(
+        services.store,
+        SystemClock(),
+        SendSettings(
+            sandbox=SendingLimits(settings.sandbox_max_24_hour_send, settings.sandbox_max_send_rate),
+            policy=PolicySettings(burst_seconds=settings.rate_burst_seconds),
+            return_path_domain=settings.effective_return_path_domain,
+        ),
+        on_accepted=on_accepted,
+    )
+
+
+@dataclass
+class Reputation:
+    service: ReputationService
+    recorder: ReputationRecorder
+    notices: NoticeWriter
+
+
+def build_reputation(
+    settings: Settings, services: Services, sender: SendService, returns: SandboxReturns | None = None
+) -> Reputation:
+    """Reputation metrics, enforcement and quota growth, with notices mailed through `sender`; with
+    `returns`, a region's repeated SHUTDOWNs return it to the sandbox (`sandbox_after_shutdowns`)."""
+    from postwarden.domain.enforcement import EnforcementSettings
+    from postwarden.domain.model import EnforcementStatus
+    from postwarden.domain.quota_growth import QuotaGrowthSettings
+    from postwarden.domain.reputation import ReputationSettings
+    from postwarden.services.notices import MailedNotices, NoticeSettings
+    from postwarden.services.reputation import ReputationService
+    from postwarden.services.reputation_ledger import Notice, ReputationPolicy
+    from postwarden.services.reputation_recorder import SYSTEM_ACTOR, ReputationRecorder
+
+    policy = ReputationPolicy(
+        reputation=ReputationSettings(
+            minimum_volume=settings.reputation_minimum_volume,
+            maximum_volume=settings.reputation_maximum_volume,
+            representative_days=settings.reputation_representative_days,
+        ),
+        enforcement=EnforcementSettings(
+            bounce_review_rate=settings.bounce_review_rate,
+            bounce_pause_rate=settings.bounce_pause_rate,
+            complaint_review_rate=settings.complaint_review_rate,
+            complaint_pause_rate=settings.complaint_pause_rate,
+            review_period_seconds=settings.review_period_seconds,
+        ),
+        growth=QuotaGrowthSettings(
+            near_quota_fraction=settings.quota_growth_near_fraction,
+            days_near_quota=settings.quota_growth_days,
+            quota_step=settings.quota_growth_quota_step,
+            rate_step=settings.quota_growth_rate_step,
+            max_24_hour_send_cap=settings.quota_growth_max_24_hour_send,
+            max_send_rate_cap=settings.quota_growth_max_send_rate,
+        ),
+        feedback_domains=settings.feedback_domain_set,
+        production_default=SendingLimits(
+            settings.production_max_24_hour_send, settings.production_max_send_rate
+        ),
+        sandbox=SendingLimits(settings.sandbox_max_24_hour_send, settings.sandbox_max_send_rate),
+    )
+    mailed = MailedNotices(
+        sender,
+        _account_contacts,
+        NoticeSettings(
+            settings.effective_verification_sender, settings.hostname, settings.operator_notice_address
+        ),
+    )
+
+    def notices(tx: Transaction, notice: Notice, now: float) -> None:
+        mailed(tx, notice, now)
+        change = notice.transition
+        if returns is None or change is None or change.new is not EnforcementStatus.SHUTDOWN:
+            return
+        returned = returns.count_shutdown(
+            tx, notice.account_id, notice.region, SYSTEM_ACTOR, change.reason, now
+        )
+        if returned is not None:
+            text = f"Production access in {notice.region} was withdrawn: {returned[2]}\n"
+            mailed(
+                tx, Notice(notice.account_id, notice.region, "Postwarden: returned to the sandbox", text), now
+            )
+
+    return Reputation(
+        ReputationService(services.store, SystemClock(), policy, notices),
+        ReputationRecorder(policy),
+        notices,
+    )
+
+
+def _account_contacts(tx: Transaction, account_id: str, region: str) -> list[str]:
+    """The contact addresses the account gave in its latest production access request."""
+    latest = tx.reviews.latest(account_id, region)
+    return list(latest.details.additional_contact_email_addresses) if latest is not None else []
+
+
+def build_notifications(
+    settings: Settings, services: Services, reputation: Reputation | None = None
+) -> Notifications:
     """Topics, event destinations, the fan-out and the dispatcher, and the URLs subscribers open."""
     from postwarden.api.app import Document
     from postwarden.api.sns import SubscriptionPages
@@ -265,7 +371,13 @@ def build_notifications(settings: Settings, services: Services) -> Notifications
     dispatcher = NotificationDispatcher(
         services.store,
         clock,
-        EventFanout(services.store, clock, public_url),
+        EventFanout(
+            services.store,
+            clock,
+            public_url,
+            recorder=reputation.recorder if reputation else None,
+            notices=reputation.notices if reputation else None,
+        ),
         HttpxWebhookTransport(settings.webhook_timeout_seconds, settings.webhook_verify_tls),
         signer,
         guard,
@@ -297,6 +409,12 @@ def build_notifications(settings: Settings, services: Services) -> Notifications
     )
 
 
+def _tracking_pages(services: Services, signer: TrackingSigner) -> dict[str, VisitHandler]:
+    from postwarden.api.tracking import TrackingPages
+    from postwarden.services.tracking import CLICK_PATH, OPEN_PATH, TrackingEvents
+
+    pages = TrackingPages(TrackingEvents(services.store, SystemClock(), signer))
+    return {OPEN_PATH: pages.open, CLICK_PATH: pages.click}
 def _import_jobs(
     settings: Settings, services: Services
 ) -> tuple[dict[str, Handler], dict[str, PageHandler], ImportRunner]:
@@ -467,13 +585,17 @@ def build_reviews(settings: Settings, services: Services, sender: SendService | 
     )
 
 
-def _admin_api(settings: Settings, reviews: Reviews) -> AdminApi:
+def _admin_api(
+    settings: Settings, services: Services, reviews: Reviews, reputation: ReputationService
+) -> AdminApi:
     """The operator's admin API (off, answering 404, while `admin_token` is empty); add routes here."""
     from postwarden.api.admin import AdminApi
+    from postwarden.api.admin_reputation import ReputationAdminRoutes
     from postwarden.api.admin_reviews import ReviewAdminRoutes
 
     routes = ReviewAdminRoutes(reviews.access, reviews.sandbox, SystemClock(), settings.region_list)
-    return AdminApi(settings.admin_token, routes.routes())
+    standing = ReputationAdminRoutes(reputation, services.accounts, settings.region_list)
+    return AdminApi(settings.admin_token, [*routes.routes(), *standing.routes()])
 
 
 def _dns_authority(settings: Settings, services: Services) -> DnsAuthority | None:
@@ -533,4 +655,24 @@ def smtp_server(settings: Settings, server: Server) -> SubmissionServer | None:
         sender=server.sender,
         lookup=server.services.accounts.caller,
         regions=settings.region_list,
+    )
+
+
+def feedback_mx(settings: Settings, server: Server) -> FeedbackMx | None:
+    """The inbound feedback MX for the bounce domains; None when its port is 0."""
+    if not settings.feedback_smtp_port:
+        return None
+    from postwarden.feedback.mx import FeedbackHandler, FeedbackMx, FeedbackMxSettings
+    from postwarden.services.feedback import FeedbackService
+
+    domains = (
+        settings.effective_return_path_domain,
+        *(d.strip() for d in settings.feedback_extra_domains.split(",") if d.strip()),
+    )
+    service = FeedbackService(server.services.store, SystemClock(), settings.hostname)
+    return FeedbackMx(
+        FeedbackMxSettings(
+            settings.feedback_smtp_host, settings.feedback_smtp_port, settings.hostname, domains
+        ),
+        FeedbackHandler(service, domains),
     )

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from postwarden import cli_reputation
 from postwarden.config import Settings, documentation
 
 DEFAULT_REGION = "us-east-1"
@@ -94,15 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     smtp.add_argument("--region", default=DEFAULT_REGION, help="the password is valid in this region only")
     smtp.set_defaults(run=_accounts_smtp_credentials)
 
-    for name, status, text in (
-        ("pause", "SHUTDOWN", "pause sending in a region (enforcement SHUTDOWN); the account cannot undo it"),
-        ("reinstate", "HEALTHY", "lift an enforcement pause in a region"),
-    ):
-        enforcement = accounts.add_parser(name, parents=[common], help=text)
-        enforcement.add_argument("account_id")
-        enforcement.add_argument("--region", default=DEFAULT_REGION)
-        enforcement.add_argument("--reason", required=True, help="recorded in the audit log")
-        enforcement.set_defaults(run=_accounts_enforcement, status=status)
+    cli_reputation.register(accounts, commands, common)
 
     from postwarden.cli_review import add_review_commands  # imports this module: here, not at the top
 
@@ -246,25 +239,6 @@ def _accounts_smtp_credentials(settings: Settings, args: argparse.Namespace) -> 
         "starttls_port": settings.smtp_port,
         "tls_port": settings.smtps_port,
     }
-    _emit(args, record, _text(record))
-    return 0
-
-
-def _accounts_enforcement(settings: Settings, args: argparse.Namespace) -> int:
-    from postwarden.domain.model import EnforcementStatus
-    from postwarden.services.accounts import UnknownAccountError
-
-    try:
-        state = _services(settings).accounts.set_enforcement(
-            args.account_id,
-            args.region,
-            EnforcementStatus(args.status),
-            actor="operator:cli",
-            reason=args.reason,
-        )
-    except UnknownAccountError as error:
-        raise CommandError(f"no account {error}") from error
-    record = _state_record(state)
     _emit(args, record, _text(record))
     return 0
 

@@ -112,6 +112,11 @@ class Settings:
     delivery_max_in_flight: int = _setting(512, "Delivery attempts in progress at once per process.")
     max_connections_per_destination: int = _setting(16, "SMTP connections at once to one destination.")
     sqlite_synchronous: str = _setting("FULL", "SQLite PRAGMA synchronous: FULL (durable) or NORMAL.")
+    feedback_smtp_host: str = _setting("127.0.0.1", "Address of the inbound feedback MX (DSNs, complaints).")
+    feedback_smtp_port: int = _setting(2525, "Port of the inbound feedback MX. 0: off.")
+    feedback_extra_domains: str = _setting(
+        "", "Comma-separated domains the feedback MX accepts besides RETURN_PATH_DOMAIN (custom MAIL FROMs)."
+    )
     https_port: int = _setting(
         0, "Port of the SES API over HTTPS (same address as HTTP_HOST; certificate of SMTP_TLS_CERT). 0: off."
     )
@@ -132,6 +137,43 @@ class Settings:
         172_800.0, "How long a notification is retried before it is dropped (and logged) as expired."
     )
     notification_max_in_flight: int = _setting(64, "Notifications being POSTed at once per process.")
+    reputation_minimum_volume: int = _setting(
+        200, "Eligible messages an account must have sent before its bounce or complaint rate is judged."
+    )
+    reputation_maximum_volume: int = _setting(
+        100_000, "The most eligible messages a rate is measured over (the newest ones)."
+    )
+    reputation_representative_days: float = _setting(
+        30.0, "Rates are measured over this many days of the account's typical volume (within the bounds)."
+    )
+    bounce_review_rate: float = _setting(0.05, "Bounce rate that puts an account under review (PROBATION).")
+    bounce_pause_rate: float = _setting(0.10, "Bounce rate that pauses an account's sending (SHUTDOWN).")
+    complaint_review_rate: float = _setting(0.001, "Complaint rate that puts an account under review.")
+    complaint_pause_rate: float = _setting(0.005, "Complaint rate that pauses an account's sending.")
+    review_period_seconds: float = _setting(
+        604_800.0, "How long an account stays under review before it is paused if its rate has not recovered."
+    )
+    feedback_loop_domains: str = _setting(
+        "yahoo.com,aol.com,hotmail.com,outlook.com,live.com,msn.com,comcast.net,att.net,verizon.net,"
+        "mail.ru,yandex.ru,gmx.net,web.de,seznam.cz,rambler.ru,rr.com,cox.net",
+        "Recipient domains whose mailbox providers send complaint feedback (the complaint rate's "
+        "denominator); `*` counts every domain.",
+    )
+    quota_growth_near_fraction: float = _setting(
+        0.80,
+        "A day counts toward an automatic increase when SentLast24Hours reached this share of the quota.",
+    )
+    quota_growth_days: int = _setting(3, "Days near the quota, out of the last 7, that earn an increase.")
+    quota_growth_quota_step: float = _setting(2.0, "Factor an automatic increase applies to Max24HourSend.")
+    quota_growth_rate_step: float = _setting(1.5, "Factor an automatic increase applies to MaxSendRate.")
+    quota_growth_max_24_hour_send: int = _setting(1_000_000, "Automatic increases stop at this daily quota.")
+    quota_growth_max_send_rate: float = _setting(200.0, "Automatic increases stop at this sending rate.")
+    reputation_sweep_seconds: float = _setting(
+        60.0, "How often review periods are checked and quotas reviewed."
+    )
+    operator_notice_address: str = _setting(
+        "", "An operator address that gets a copy of every notice sent to accounts (empty: none)."
+    )
     import_allowed_dir: str = _setting(
         "", "Directory whose files CreateImportJob may read as file:// URLs. Empty: DATA_DIR/imports."
     )
@@ -163,6 +205,10 @@ class Settings:
     @property
     def effective_return_path_domain(self) -> str:
         return self.return_path_domain or f"bounces.{self.hostname}"
+
+    @property
+    def feedback_domain_set(self) -> frozenset[str]:
+        return frozenset(d.strip().lower() for d in self.feedback_loop_domains.split(",") if d.strip())
 
     @property
     def effective_import_allowed_dir(self) -> Path:

@@ -7,8 +7,9 @@ import gc
 import logging
 from typing import TYPE_CHECKING, Any
 
-from postwarden.bootstrap import build_server, smtp_server
+from postwarden.bootstrap import build_server, feedback_mx, smtp_server
 from postwarden.config import Settings
+from postwarden.services.reputation import ReputationSweeper
 from postwarden.storage.checkpoint import WalCheckpointer
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ async def serve(settings: Settings) -> None:
     if settings.delivery_enabled:
         await server.worker.start(sole_worker=sole_worker)
     await server.dispatcher.start(sole_worker=sole_worker)
+    sweeper = ReputationSweeper(server.reputation, settings.reputation_sweep_seconds)
+    await sweeper.start()
     if server.imports is not None:
         await server.imports.start(sole_worker=sole_worker)
     config = uvicorn.Config(
@@ -56,7 +59,10 @@ async def serve(settings: Settings) -> None:
         f"relay {settings.relay}" if settings.relay else "delivery by MX",
     )
     smtp: SubmissionServer | None = None
+    feedback = feedback_mx(settings, server)
     try:
+        if feedback is not None:
+            await feedback.start()
         smtp = smtp_server(settings, server)
         if smtp is not None:
             await smtp.start()  # before the API, so that both are up once the API answers
@@ -70,6 +76,8 @@ async def serve(settings: Settings) -> None:
     finally:
         if smtp is not None:
             await smtp.stop()
+        if feedback is not None:
+            await feedback.stop()
         await server.sender.stop()
         await server.checker.stop()
         if server.authority is not None:
@@ -77,6 +85,7 @@ async def serve(settings: Settings) -> None:
         if settings.delivery_enabled:
             await server.worker.stop()
         await server.dispatcher.stop()
+        await sweeper.stop()
         if server.imports is not None:
             await server.imports.stop()
         checkpointer.stop()

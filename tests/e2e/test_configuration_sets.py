@@ -18,13 +18,14 @@ def production(service: Service) -> tuple[Account, Any]:
     return account, service.client(account)
 
 
-def send(client: Any, to: str, config: str) -> str:
+def send(client: Any, to: str, config: str | None = None) -> str:
+    named = {"ConfigurationSetName": config} if config else {}
     return str(
         client.send_email(
             FromEmailAddress="sender@example.com",
             Destination={"ToAddresses": [to]},
             Content={"Simple": {"Subject": {"Data": "cs"}, "Body": {"Text": {"Data": "x"}}}},
-            ConfigurationSetName=config,
+            **named,
         )["MessageId"]
     )
 
@@ -45,9 +46,31 @@ def test_v2_crud_send_and_pause(service: Service, mta: RemoteMta) -> None:
     assert code(exists) == "AlreadyExistsException"
     with pytest.raises(ClientError) as unsupported:
         client.create_configuration_set(
-            ConfigurationSetName="tracked", TrackingOptions={"CustomRedirectDomain": "t.example.com"}
+            ConfigurationSetName="archived",
+            ArchivingOptions={"ArchiveArn": "arn:aws:ses:us-east-1:123456789012:mailmanager-archive/a-1"},
         )
     assert code(unsupported) == "BadRequestException"
+    client.create_configuration_set(
+        ConfigurationSetName="tracked",
+        TrackingOptions={"CustomRedirectDomain": "t.example.com", "HttpsPolicy": "REQUIRE"},
+        ReputationOptions={"ReputationMetricsEnabled": True},
+        SuppressionOptions={"SuppressedReasons": ["COMPLAINT"]},
+    )
+    tracked = client.get_configuration_set(ConfigurationSetName="tracked")
+    assert tracked["TrackingOptions"] == {"CustomRedirectDomain": "t.example.com", "HttpsPolicy": "REQUIRE"}
+    assert tracked["ReputationOptions"]["ReputationMetricsEnabled"] is True
+    assert "LastFreshStart" in tracked["ReputationOptions"]
+    assert tracked["SuppressionOptions"] == {"SuppressedReasons": ["COMPLAINT"]}
+    client.put_configuration_set_suppression_options(ConfigurationSetName="tracked", SuppressedReasons=[])
+    client.put_configuration_set_reputation_options(
+        ConfigurationSetName="tracked", ReputationMetricsEnabled=False
+    )
+    client.put_configuration_set_tracking_options(ConfigurationSetName="tracked")
+    tracked = client.get_configuration_set(ConfigurationSetName="tracked")
+    assert tracked["SuppressionOptions"] == {"SuppressedReasons": []}
+    assert tracked["ReputationOptions"]["ReputationMetricsEnabled"] is False
+    assert "TrackingOptions" not in tracked
+    client.delete_configuration_set(ConfigurationSetName="tracked")
     got = client.get_configuration_set(ConfigurationSetName="marketing")
     assert got["DeliveryOptions"] == {"TlsPolicy": "OPTIONAL", "MaxDeliverySeconds": 600}
     assert got["SendingOptions"] == {"SendingEnabled": True}
@@ -104,3 +127,23 @@ def test_tls_policy_require_is_enforced(service: Service, mta: RemoteMta) -> Non
     (delay,) = service.wait_for_events(account, "DeliveryDelay", 1, message_id=message_id)
     assert "TLS is required" in delay["deliveryDelay"]["delayedRecipients"][0]["diagnosticCode"]
     assert mta.messages_for(to) == []
+
+
+def test_a_set_without_suppression_reasons_does_not_suppress_its_bounces(
+    service: Service, mta: RemoteMta
+) -> None:
+    account, client = production(service)
+    client.create_configuration_set(
+        ConfigurationSetName="nosuppress", SuppressionOptions={"SuppressedReasons": []}
+    )
+    gone = f"kept-{account.account_id}@example.net"
+    mta.always(gone, "550 5.1.1 User unknown")
+    message_id = send(client, gone, "nosuppress")
+    (bounce,) = service.wait_for_events(account, "Bounce", 1, message_id=message_id)
+    assert bounce["bounce"]["bounceType"] == "Permanent"
+    with pytest.raises(ClientError) as missing:
+        client.get_suppressed_destination(EmailAddress=gone)
+    assert code(missing) == "NotFoundException"
+    other = send(client, gone)  # without the set, the account's reasons apply
+    service.wait_for_events(account, "Bounce", 1, message_id=other)
+    assert client.get_suppressed_destination(EmailAddress=gone)["SuppressedDestination"]["Reason"] == "BOUNCE"

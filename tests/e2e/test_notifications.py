@@ -284,3 +284,71 @@ def test_private_endpoints_are_refused_unless_allowed(service: Service) -> None:
     with pytest.raises(ClientError) as missing:
         sns.subscribe(TopicArn=arn + "x", Protocol="http", Endpoint="http://example.com/")
     assert missing.value.response["Error"]["Code"] == "NotFound"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def test_opened_pixel_and_clicked_link_become_open_and_click_events(
+    notifying: Service, receiver: WebhookReceiver, mta: RemoteMta
+) -> None:
+    import email
+    import re
+    import urllib.error
+
+    account = production(notifying)
+    arn = subscribed_topic(notifying, account, receiver, "engagement")
+    client = notifying.client(account)
+    client.create_configuration_set(ConfigurationSetName="engagement")
+    client.create_configuration_set_event_destination(
+        ConfigurationSetName="engagement",
+        EventDestinationName="hook",
+        EventDestination={
+            "Enabled": True,
+            "MatchingEventTypes": ["OPEN", "CLICK"],
+            "SnsDestination": {"TopicArn": arn},
+        },
+    )
+    reader = f"reader-{account.account_id}@example.net"
+    html = (
+        '<html><body><p>Hi</p><a href="https://shop.example.com/sale?x=1&amp;y=2" ses:tags="campaign:fall;">'
+        "Sale</a></body></html>"
+    )
+    message_id = client.send_email(
+        FromEmailAddress="sender@example.com",
+        Destination={"ToAddresses": [reader]},
+        Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Html": {"Data": html}}}},
+        ConfigurationSetName="engagement",
+    )["MessageId"]
+    (received,) = mta.wait_for(reader)
+    parsed = email.message_from_bytes(received.data)
+    part = next(p for p in parsed.walk() if p.get_content_type() == "text/html")
+    body = part.get_payload(decode=True).decode()
+    pixel = re.search(r'<img src="([^"]+/track/open\?t=[^"]+)"', body)
+    link = re.search(r'href="([^"]+/track/click\?t=[^"]+)"', body)
+    assert pixel and link and "shop.example.com" not in link.group(1)
+    assert "ses:tags" not in body
+
+    request = urllib.request.Request(pixel.group(1), headers={"User-Agent": "TestMail/1.0"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.headers["content-type"] == "image/gif"
+    opener = urllib.request.build_opener(_NoRedirect)
+    with pytest.raises(urllib.error.HTTPError) as redirected:
+        opener.open(urllib.request.Request(link.group(1), headers={"User-Agent": "TestMail/1.0"}), timeout=10)
+    assert redirected.value.code == 302
+    assert redirected.value.headers["location"] == "https://shop.example.com/sale?x=1&y=2"
+    with pytest.raises(urllib.error.HTTPError) as forged:
+        opener.open(link.group(1)[:-4] + "AAAA", timeout=10)
+    assert forged.value.code == 404
+
+    def event(kind: str) -> Any:
+        return lambda d: d.message.get("eventType") == kind and d.message["mail"]["messageId"] == message_id
+
+    (opened,) = receiver.wait_for(1, event("Open"))
+    (clicked,) = receiver.wait_for(1, event("Click"))
+    assert opened.message["open"]["userAgent"] == "TestMail/1.0"
+    assert opened.message["open"]["ipAddress"] == "127.0.0.1"
+    assert clicked.message["click"]["link"] == "https://shop.example.com/sale?x=1&y=2"
+    assert clicked.message["click"]["linkTags"] == {"campaign": ["fall"]}

@@ -78,6 +78,8 @@ class Service:
         self.smtps_port = int(str(settings.pop("smtps_port", free_port())))
         self.dns_port = int(str(settings.pop("dns_server_port", free_port())))
         self.env["POSTWARDEN_DNS_SERVER_PORT"] = str(self.dns_port)
+        self.feedback_port = int(str(settings.pop("feedback_smtp_port", free_port())))
+        self.env["POSTWARDEN_FEEDBACK_SMTP_PORT"] = str(self.feedback_port)
         self.env["POSTWARDEN_SMTP_PORT"] = str(self.smtp_port)
         self.env["POSTWARDEN_SMTPS_PORT"] = str(self.smtps_port)
         for key, value in settings.items():

@@ -61,6 +61,9 @@ class Document:
     content_type: bytes
 
 
+VisitHandler = Callable[[str, str, str], Awaitable[Redirect | Document]]
+"""A URL in a sent message (an open pixel, a tracked link): query string, user agent and client IP in."""
+
 PageHandler = Callable[[str], Awaitable[tuple[int, str] | Redirect | Document]]
 """A URL opened without a signature (a verification link, an SNS confirmation, the signing certificate):
 query string in, (status, HTML), a document or a redirect out."""
@@ -122,10 +125,12 @@ class ApiApp:
         clock: Clock,
         pages: Mapping[str, PageHandler] | None = None,
         sns: QueryProtocol | None = None,
+        visits: Mapping[str, VisitHandler] | None = None,
         admin: AsgiApp | None = None,
     ) -> None:
         self._admin = admin
         self._pages = dict(pages or {})
+        self._visits = dict(visits or {})
         self._sns = sns
         self._verifier = verifier
         self._credentials = credentials
@@ -144,21 +149,19 @@ class ApiApp:
         if scope["method"] == "GET" and path == "/health":
             await _respond(send, 200, b'{"status":"ok"}', b"application/json", request_id)
             return
+        visit = self._visits.get(path) if scope["method"] == "GET" else None
+        if visit is not None:
+            query = scope.get("query_string", b"").decode("latin-1")
+            agent = _headers(scope).get("user-agent", "")
+            answer = await visit(query, agent, _client_ip(scope))
+            await _answer_page(send, answer, request_id)
+            return
         if self._admin is not None and path.startswith("/admin/"):  # bearer token, not SigV4
             await self._admin(scope, receive, send)
             return
         page = self._pages.get(path) if scope["method"] == "GET" else None
         if page is not None:  # a person's browser, not an SDK: no signature, an HTML answer
-            answer = await page(scope.get("query_string", b"").decode("latin-1"))
-            if isinstance(answer, Redirect):
-                location = [(b"location", answer.location.encode("ascii"))]
-                await _respond(send, answer.status, b"", b"text/html; charset=utf-8", request_id, location)
-                return
-            if isinstance(answer, Document):
-                await _respond(send, answer.status, answer.body, answer.content_type, request_id)
-                return
-            status, html = answer
-            await _respond(send, status, html.encode(), b"text/html; charset=utf-8", request_id)
+            await _answer_page(send, await page(scope.get("query_string", b"").decode("latin-1")), request_id)
             return
         protocol: RestJsonProtocol | QueryProtocol = self._v1 if path in {"", "/"} else self._v2
         try:
@@ -207,6 +210,17 @@ class ApiApp:
             caller.service,
         )
         return context, body
+
+
+async def _answer_page(send: Send, answer: tuple[int, str] | Redirect | Document, request_id: str) -> None:
+    if isinstance(answer, Redirect):
+        location = [(b"location", answer.location.encode("ascii"))]
+        await _respond(send, answer.status, b"", b"text/html; charset=utf-8", request_id, location)
+    elif isinstance(answer, Document):
+        await _respond(send, answer.status, answer.body, answer.content_type, request_id)
+    else:
+        status, html = answer
+        await _respond(send, status, html.encode(), b"text/html; charset=utf-8", request_id)
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from postwarden.domain.decision import Decision, Rule
+from postwarden.domain.suppression import SuppressionReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +19,14 @@ class ConfigurationSet:
     tls_policy: str = "OPTIONAL"  # REQUIRE: deliver only over TLS
     max_delivery_seconds: int | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    reputation_metrics_enabled: bool = False
+    last_fresh_start: float | None = None
+    suppressed_reasons: frozenset[SuppressionReason] | None = None
+    """The account's reasons are used when None (SES: no SuppressionOptions on the set)."""
+    tracking_domain: str | None = None
+    """CustomRedirectDomain of the open and click links (Postwarden's public URL when None)."""
+    https_policy: str = "OPTIONAL"
+    """REQUIRE, REQUIRE_OPEN_ONLY or OPTIONAL: whether tracking links use https."""
 
 
 def check(name: str | None, found: ConfigurationSet | None) -> Decision:

@@ -170,13 +170,20 @@ def delivery_delay_detail(
     return detail
 
 
-def complaint_detail(recipient: str, at: float, feedback_id: str, user_agent: str) -> dict[str, Any]:
+def complaint_detail(
+    recipient: str,
+    at: float,
+    feedback_id: str,
+    user_agent: str,
+    feedback_type: str = "abuse",
+    arrival: float | None = None,
+) -> dict[str, Any]:
     return {
         "complainedRecipients": [{"emailAddress": recipient}],
         "timestamp": iso_timestamp(at),
         "feedbackId": feedback_id,
         "complaintSubType": None,
         "userAgent": user_agent,
-        "complaintFeedbackType": "abuse",
-        "arrivalDate": iso_timestamp(at),
+        "complaintFeedbackType": feedback_type,
+        "arrivalDate": iso_timestamp(arrival if arrival is not None else at),
     }

@@ -17,12 +17,14 @@ from postwarden.domain.identities import IdentityType, MailFromSetting, Verifica
 from postwarden.domain.model import SendingLimits, SendingState
 from postwarden.domain.simulator import SimulatorScenario
 from postwarden.domain.suppression import SuppressionReason
+from postwarden.ports.feedback import FeedbackRepository
 from postwarden.ports.import_jobs import ImportJobRepository
 from postwarden.ports.notifications import (
     EventDestinationRepository,
     NotificationRepository,
     TopicRepository,
 )
+from postwarden.ports.reputation import ReputationRepository
 from postwarden.ports.reviews import ReviewRepository
 
 
@@ -149,6 +151,12 @@ class NewEvent:
     event_type: EventType
     created_at: float
     detail: Mapping[str, Any]
+    late: bool = False
+    """Feedback that arrived after the delivery attempt (a DSN or a complaint report): it never counts
+    as a sent message again in the reputation metrics."""
+    fanout: bool = True
+    """Whether the event pipeline (notifications, reputation) has to look at it; False for events no
+    destination or metric can use (a Send of a message without a configuration set, a policy Reject)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +359,21 @@ class AuditRepository(Protocol):
     def record(
         self, at: float, actor: str, action: str, account_id: str | None, region: str | None, detail: Any
     ) -> None: ...
+    def entries(
+        self, account_id: str, region: str | None = None, action_prefix: str = "", limit: int = 100
+    ) -> list[AuditEntry]:
+        """Newest first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: float
+    actor: str
+    action: str
+    account_id: str | None
+    region: str | None
+    detail: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,6 +434,10 @@ class Transaction(Protocol):
     def event_destinations(self) -> EventDestinationRepository: ...
     @property
     def notifications(self) -> NotificationRepository: ...
+    @property
+    def reputation(self) -> ReputationRepository: ...
+    @property
+    def feedback(self) -> FeedbackRepository: ...
     @property
     def import_jobs(self) -> ImportJobRepository: ...
     @property

@@ -23,6 +23,7 @@ class PendingEvent:
     event_type: EventType
     created_at: float
     detail: Mapping[str, Any]
+    late: bool = False
 
 
 @dataclass(frozen=True, slots=True)

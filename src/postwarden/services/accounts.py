@@ -6,7 +6,7 @@ import secrets
 import string
 from dataclasses import dataclass, replace
 
-from postwarden.domain.model import EnforcementStatus, SendingLimits, SendingState
+from postwarden.domain.model import SendingLimits, SendingState
 from postwarden.ports import AccessKey, ActivityBucket, Clock, SecretCipher, Store
 from postwarden.services.send import expire_usage
 
@@ -90,22 +90,6 @@ class AccountService:
             ]
             tx.sending.save_state(replace(state, sending_enabled=enabled))
             tx.audit.record(now, actor, "sending.enabled", account_id, region, {"enabled": enabled})
-
-    def set_enforcement(
-        self, account_id: str, region: str, status: EnforcementStatus, *, actor: str, reason: str
-    ) -> SendingState:
-        """Operator pause (SHUTDOWN) or reinstatement (HEALTHY); the account cannot lift a pause itself."""
-        now = self._clock.now()
-        with self._store.transaction() as tx:
-            if not tx.accounts.account_exists(account_id):
-                raise UnknownAccountError(account_id)
-            state = tx.sending.lock_states([(account_id, region)], self._tiers.sandbox, now)[
-                (account_id, region)
-            ]
-            tx.sending.save_state(replace(state, enforcement_status=status))
-            detail = {"from": state.enforcement_status.value, "to": status.value, "reason": reason}
-            tx.audit.record(now, actor, "enforcement.set", account_id, region, detail)
-            return expire_usage(tx, replace(state, enforcement_status=status), now)
 
     def set_sending_limits(
         self,

@@ -32,7 +32,7 @@ from postwarden.domain.events import (
     delivery_detail,
 )
 from postwarden.domain.simulator import SimulatorScenario, simulated_outcome
-from postwarden.domain.suppression import ON_LIST, SuppressionReason, reason_for_bounce, reason_for_complaint
+from postwarden.domain.suppression import ON_LIST, reason_for_bounce, reason_for_complaint
 from postwarden.ports import (
     AttemptResult,
     Clock,
@@ -45,6 +45,8 @@ from postwarden.ports import (
     Transport,
 )
 from postwarden.services.signing import MessageSigner
+from postwarden.services.suppression import reasons_for_messages
+from postwarden.services.tracking import TrackingLinks
 
 log = logging.getLogger("postwarden.delivery")
 
@@ -73,8 +75,10 @@ class DeliveryWorker:
         clock: Clock,
         settings: DeliverySettings,
         signer: MessageSigner | None = None,
+        tracking: TrackingLinks | None = None,
     ) -> None:
         self._signer = signer
+        self._tracking = tracking
         self._store = store
         self._transport = transport
         self._clock = clock
@@ -144,6 +148,9 @@ class DeliveryWorker:
             contents = _with_delivery_options(tx, due, tx.messages.contents(r.message_id for r in due))
             due = _mark_suppressed(tx, due)
             keys = self._signer.keys_for(tx, due, contents) if self._signer is not None else {}
+            tracked = self._tracking.plan(tx, due, contents) if self._tracking is not None else {}
+        if tracked and self._tracking is not None:
+            contents = self._tracking.apply(contents, tracked)
         if self._signer is not None:
             # Signed after the claim has committed (signing is CPU work that must not hold the database),
             # once per message however many of its recipients were claimed.
@@ -288,14 +295,21 @@ def _mark_suppressed(tx: Transaction, due: list[DueRecipient]) -> list[DueRecipi
 
 
 def _suppress(tx: Transaction, applied: Sequence[AttemptResult]) -> None:
-    """Hard bounces and complaints put the address on the account's suppression list (per its reasons)."""
-    reasons: dict[tuple[str, str], frozenset[SuppressionReason]] = {}
-    for result in applied:
+    """Hard bounces and complaints put the address on the account's suppression list (per the reasons of
+    the message's configuration set, or the account's)."""
+    outcomes = [
+        r for r in applied if any(e.event_type in {EventType.BOUNCE, EventType.COMPLAINT} for e in r.events)
+    ]
+    if not outcomes:
+        return
+    reasons = reasons_for_messages(
+        tx, {(r.recipient.account_id, r.recipient.region, r.recipient.message_id) for r in outcomes}
+    )
+    for result in outcomes:
         due = result.recipient
-        key = (due.account_id, due.region)
+        enabled = reasons[due.message_id]
         for event in result.events:
             if event.event_type is EventType.BOUNCE and isinstance(result.outcome, PermanentFailure):
-                enabled = reasons.setdefault(key, tx.suppression.reasons(*key))
                 reason = reason_for_bounce(
                     result.outcome.bounce_type,
                     result.outcome.bounce_sub_type,
@@ -304,7 +318,6 @@ def _suppress(tx: Transaction, applied: Sequence[AttemptResult]) -> None:
                     enabled=enabled,
                 )
             elif event.event_type is EventType.COMPLAINT:
-                enabled = reasons.setdefault(key, tx.suppression.reasons(*key))
                 reason = reason_for_complaint(simulator=due.simulator is not None, enabled=enabled)
             else:
                 continue

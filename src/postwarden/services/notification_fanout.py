@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
@@ -26,6 +26,8 @@ from postwarden.domain.notifications import (
 )
 from postwarden.ports import Clock, Store, Transaction
 from postwarden.ports.notifications import MessageRouting, NewNotification, PendingEvent
+from postwarden.services.reputation_ledger import NoticeWriter
+from postwarden.services.reputation_recorder import ReputationRecorder
 from postwarden.services.topics import UNSUBSCRIBE_PATH
 
 
@@ -38,11 +40,25 @@ class _Publication:
 
 
 class EventFanout:
-    def __init__(self, store: Store, clock: Clock, public_url: str, batch: int = 500) -> None:
+    """Every new event, once: to its notification destinations and, when a recorder is given, into the
+    reputation metrics (whose decisions may queue notices to the account's contacts)."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        public_url: str,
+        batch: int = 500,
+        *,
+        recorder: ReputationRecorder | None = None,
+        notices: NoticeWriter | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._public_url = public_url.rstrip("/")
         self._batch = batch
+        self._recorder = recorder
+        self._notices = notices
 
     def run_once(self) -> int:
         """Fan out one batch; returns how many events it took (0 when none were waiting)."""
@@ -50,8 +66,14 @@ class EventFanout:
             pending = tx.notifications.claim_events(self._batch)
             if not pending:
                 return 0
-            publications = _publications(tx, pending)
+            now = self._clock.now()
+            mails = tx.messages.mail_summaries({e.message_id for e in pending if e.message_id})
+            publications = _publications(tx, pending, mails)
             tx.notifications.add(self._notifications(tx, publications))
+            if self._recorder is not None:
+                for notice in self._recorder.consume(tx, pending, mails, now):
+                    if self._notices is not None:
+                        self._notices(tx, notice, now)
             tx.notifications.mark_fanned_out([event.event_id for event in pending])
         return len(pending)
 
@@ -82,10 +104,10 @@ class EventFanout:
         return queued
 
 
-def _publications(tx: Transaction, pending: Sequence[PendingEvent]) -> list[_Publication]:
-    message_ids = {e.message_id for e in pending if e.message_id}
-    routing = tx.notifications.routing(message_ids)
-    mails = tx.messages.mail_summaries(message_ids)
+def _publications(
+    tx: Transaction, pending: Sequence[PendingEvent], mails: Mapping[str, MailSummary]
+) -> list[_Publication]:
+    routing = tx.notifications.routing(mails)
     destinations = tx.event_destinations.for_sets(
         (e.account_id, e.region, route.configuration_set)
         for e in pending

@@ -66,24 +66,31 @@ class SandboxReturns:
     ) -> tuple[SendingState, tuple[str, ...], str] | None:
         now = self._clock.now()
         with self._store.transaction() as tx:
-            state = lock_state(tx, self._sandbox, account_id, region, now)
-            tx.audit.record(now, actor, SHUTDOWN_ACTION, account_id, region, {"reason": reason})
-            limit = self._after_shutdowns
-            if limit <= 0 or not state.production_access:
-                return None
-            grants = tx.reviews.find(
-                status=ReviewStatus.GRANTED, account_id=account_id, region=region, limit=10_000
-            )
-            since = max((case.decided_at or 0.0 for case in grants), default=0.0)
-            count = tx.reviews.count_actions(account_id, region, SHUTDOWN_ACTION, since)
-            if count < limit:
-                return None
-            why = (
-                f"{count} reputation SHUTDOWNs since production access was granted (the policy returns a "
-                f"region to the sandbox at {limit}); the latest: {reason}"
-            )
-            state, contacts = self._return(tx, account_id, region, POLICY_ACTOR, why, now)
-            return state, contacts, why
+            return self.count_shutdown(tx, account_id, region, actor, reason, now)
+
+    def count_shutdown(
+        self, tx: Transaction, account_id: str, region: str, actor: str, reason: str, now: float
+    ) -> tuple[SendingState, tuple[str, ...], str] | None:
+        """`record_shutdown` inside the caller's transaction (the reputation code's, which also mails the
+        account); returns (the new state, the contacts, why) when the region went back to the sandbox."""
+        state = lock_state(tx, self._sandbox, account_id, region, now)
+        tx.audit.record(now, actor, SHUTDOWN_ACTION, account_id, region, {"reason": reason})
+        limit = self._after_shutdowns
+        if limit <= 0 or not state.production_access:
+            return None
+        grants = tx.reviews.find(
+            status=ReviewStatus.GRANTED, account_id=account_id, region=region, limit=10_000
+        )
+        since = max((case.decided_at or 0.0 for case in grants), default=0.0)
+        count = tx.reviews.count_actions(account_id, region, SHUTDOWN_ACTION, since)
+        if count < limit:
+            return None
+        why = (
+            f"{count} reputation SHUTDOWNs since production access was granted (the policy returns a "
+            f"region to the sandbox at {limit}); the latest: {reason}"
+        )
+        state, contacts = self._return(tx, account_id, region, POLICY_ACTOR, why, now)
+        return state, contacts, why
 
     def _return(
         self, tx: Transaction, account_id: str, region: str, actor: str, reason: str, now: float

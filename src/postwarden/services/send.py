@@ -94,6 +94,11 @@ class SendService:
         await self._queue.put((message, future))
         return await future
 
+    def write_service_message(self, tx: Transaction, message: OutgoingMessage, now: float) -> None:
+        """Queue Postwarden's own mail inside the caller's transaction (a notice that goes with a decision
+        is committed together with it); the delivery worker finds it on its next poll."""
+        self._write_accepted(tx, [message], now)
+
     async def enqueue_service_message(self, message: OutgoingMessage) -> None:
         """Queue mail that Postwarden itself sends on an account's behalf (verification emails): no send
         policy, no quota, but the same durable queue, delivery and events as any other message."""
@@ -268,7 +273,15 @@ class SendService:
         tx.events.add(
             [
                 NewEvent(
-                    str(uuid.uuid4()), m.account_id, m.region, m.message_id, None, EventType.SEND, now, {}
+                    str(uuid.uuid4()),
+                    m.account_id,
+                    m.region,
+                    m.message_id,
+                    None,
+                    EventType.SEND,
+                    now,
+                    {},
+                    fanout=m.configuration_set is not None,
                 )
                 for m in accepted
             ]
@@ -284,8 +297,9 @@ class SendService:
             "operation": message.operation,
         }
         return NewEvent(
-            str(uuid.uuid4()), message.account_id, message.region, None, None, EventType.REJECT, now, detail
-        )
+            str(uuid.uuid4()), message.account_id, message.region, None, None, EventType.REJECT, now, detail,
+            fanout=False,
+        )  # fmt: skip
 
 
 def expire_usage(tx: Transaction, state: SendingState, now: float) -> SendingState:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from postwarden.domain.model import SendingLimits
 from postwarden.domain.suppression import SuppressionReason
-from postwarden.ports import Clock, Store, SuppressedDestination
+from postwarden.ports import Clock, Store, SuppressedDestination, Transaction
 
 
 class SuppressionNotFoundError(LookupError):
@@ -65,3 +65,35 @@ class SuppressionService:
     def set_reasons(self, account_id: str, region: str, reasons: Collection[SuppressionReason]) -> None:
         with self._store.transaction() as tx:
             tx.suppression.set_reasons(account_id, region, reasons)
+
+
+def reasons_for_messages(
+    tx: Transaction, messages: Iterable[tuple[str, str, str]]
+) -> dict[str, frozenset[SuppressionReason]]:
+    """For each (account, region, message id): the reasons that suppress for that message, those of its
+    configuration set's SuppressionOptions when it has them, else the account's."""
+    wanted = list(messages)
+    routing = tx.notifications.routing(m for _, _, m in wanted)
+    account_reasons: dict[tuple[str, str], frozenset[SuppressionReason]] = {}
+    sets: dict[tuple[str, str], set[str]] = {}
+    for account_id, region, message_id in wanted:
+        route = routing.get(message_id)
+        if route is not None and route.configuration_set:
+            sets.setdefault((account_id, region), set()).add(route.configuration_set)
+    configs = {
+        (key, name): config
+        for key, names in sets.items()
+        for name, config in tx.configuration_sets.many(key[0], key[1], names).items()
+    }
+    found: dict[str, frozenset[SuppressionReason]] = {}
+    for account_id, region, message_id in wanted:
+        route = routing.get(message_id)
+        config = configs.get(((account_id, region), route.configuration_set or "")) if route else None
+        if config is not None and config.suppressed_reasons is not None:
+            found[message_id] = config.suppressed_reasons
+            continue
+        key = (account_id, region)
+        if key not in account_reasons:
+            account_reasons[key] = tx.suppression.reasons(account_id, region)
+        found[message_id] = account_reasons[key]
+    return found

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 AUTOCHECKPOINT_PAGES = 20_000
 """Checkpoints normally happen in the background (storage.checkpoint); this is the safety net."""
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 """The newest migration; a test keeps it equal to Alembic's head."""
 
 

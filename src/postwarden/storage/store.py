@@ -12,10 +12,12 @@ from postwarden.storage.repositories.configuration_sets import SqlConfigurationS
 from postwarden.storage.repositories.dkim import SqlDkimKeyRepository
 from postwarden.storage.repositories.event_destinations import SqlEventDestinationRepository
 from postwarden.storage.repositories.events import SqlAuditRepository, SqlEventRepository
+from postwarden.storage.repositories.feedback import SqlFeedbackRepository
 from postwarden.storage.repositories.identities import SqlIdentityRepository
 from postwarden.storage.repositories.import_jobs import SqlImportJobRepository
 from postwarden.storage.repositories.messages import SqlMessageRepository
 from postwarden.storage.repositories.notifications import SqlNotificationRepository
+from postwarden.storage.repositories.reputation import SqlReputationRepository
 from postwarden.storage.repositories.reviews import SqlReviewRepository
 from postwarden.storage.repositories.sending import SqlSendingRepository
 from postwarden.storage.repositories.suppression import SqlSuppressionRepository
@@ -39,6 +41,8 @@ class SqlTransaction:
         self.topics = SqlTopicRepository(connection)
         self.event_destinations = SqlEventDestinationRepository(connection)
         self.notifications = SqlNotificationRepository(connection, skip_locked=postgres)
+        self.reputation = SqlReputationRepository(connection, row_locks=postgres)
+        self.feedback = SqlFeedbackRepository(connection)
         self.import_jobs = SqlImportJobRepository(connection, skip_locked=postgres)
         self.reviews = SqlReviewRepository(connection)
 

@@ -163,6 +163,7 @@ events = Table(
     Column("created_at", Float, nullable=False),
     Column("detail", Text, nullable=False),
     Column("fanout_pending", Boolean, nullable=False, server_default=text("true")),
+    Column("late", Boolean, nullable=False, server_default=text("false")),
 )
 Index(
     "ix_events_fanout",
@@ -250,6 +251,11 @@ configuration_sets = Table(
     Column("tls_policy", String(16), nullable=False, server_default="OPTIONAL"),
     Column("max_delivery_seconds", Integer),
     Column("tags", Text, nullable=False, server_default="{}"),
+    Column("reputation_metrics_enabled", Boolean, nullable=False, server_default=text("false")),
+    Column("last_fresh_start", Float),
+    Column("suppressed_reasons", Text),
+    Column("tracking_domain", String(255)),
+    Column("https_policy", String(20), nullable=False, server_default="OPTIONAL"),
 )
 
 topics = Table(
@@ -326,6 +332,36 @@ Index(
 )
 Index("ix_notifications_account", notifications.c.account_id, notifications.c.state)
 
+reputation_states = Table(
+    "reputation_states",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("review_ends_at", Float),
+    Column("history", Text, nullable=False),
+    Column("enforcement", Text, nullable=False),
+    Column("usage", Text, nullable=False),
+    Column("totals", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+Index("ix_reputation_states_status", reputation_states.c.status)
+
+feedback_reports = Table(
+    "feedback_reports",
+    metadata,
+    Column("report_id", String(36), primary_key=True),
+    Column("received_at", Float, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("account_id", String(12)),
+    Column("message_id", String(80)),
+    Column("mail_from", Text, nullable=False),
+    Column("rcpt_to", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+)
+Index("ix_feedback_reports_status", feedback_reports.c.status, feedback_reports.c.received_at)
 import_jobs = Table(
     "import_jobs",
     metadata,

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from postwarden.domain.configuration_sets import ConfigurationSet
+from postwarden.domain.suppression import SuppressionReason
 from postwarden.storage.tables import configuration_sets as table
 
 
@@ -30,6 +31,7 @@ class SqlConfigurationSetRepository:
                     tls_policy=config.tls_policy,
                     max_delivery_seconds=config.max_delivery_seconds,
                     tags=json.dumps(dict(config.tags)),
+                    **option_values(config),
                 )
             )
         except IntegrityError:
@@ -80,4 +82,25 @@ def _config(row: Any) -> ConfigurationSet:
         tls_policy=row["tls_policy"],
         max_delivery_seconds=row["max_delivery_seconds"],
         tags=json.loads(row["tags"]),
+        reputation_metrics_enabled=bool(row["reputation_metrics_enabled"]),
+        last_fresh_start=row["last_fresh_start"],
+        suppressed_reasons=(
+            None
+            if row["suppressed_reasons"] is None
+            else frozenset(SuppressionReason(r) for r in json.loads(row["suppressed_reasons"]))
+        ),
+        tracking_domain=row["tracking_domain"],
+        https_policy=row["https_policy"],
     )
+
+
+def option_values(config: ConfigurationSet) -> dict[str, Any]:
+    """The reputation, suppression and tracking options as column values."""
+    reasons = config.suppressed_reasons
+    return {
+        "reputation_metrics_enabled": config.reputation_metrics_enabled,
+        "last_fresh_start": config.last_fresh_start,
+        "suppressed_reasons": None if reasons is None else json.dumps(sorted(r.value for r in reasons)),
+        "tracking_domain": config.tracking_domain,
+        "https_policy": config.https_policy,
+    }

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Integer, cast, func, insert, select
 
 from postwarden.domain.events import EventType
-from postwarden.ports import ActivityBucket, NewEvent, StoredEvent
+from postwarden.ports import ActivityBucket, AuditEntry, NewEvent, StoredEvent
 from postwarden.storage.driver import insert_rows
 from postwarden.storage.repositories.messages import SqlMessageRepository
 from postwarden.storage.tables import audit_log, events, recipients
@@ -23,6 +23,8 @@ _EVENT_COLUMNS = (
     "event_type",
     "created_at",
     "detail",
+    "late",
+    "fanout_pending",
 )
 
 
@@ -42,6 +44,8 @@ class SqlEventRepository:
                 e.event_type.value,
                 e.created_at,
                 json.dumps(e.detail, separators=(",", ":")),
+                e.late,
+                e.fanout,
             )
             for e in batch
         ]
@@ -115,6 +119,27 @@ class SqlEventRepository:
 class SqlAuditRepository:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
+
+    def entries(
+        self, account_id: str, region: str | None = None, action_prefix: str = "", limit: int = 100
+    ) -> list[AuditEntry]:
+        query = select(audit_log).where(audit_log.c.account_id == account_id)
+        if region is not None:
+            query = query.where(audit_log.c.region == region)
+        if action_prefix:
+            query = query.where(audit_log.c.action.startswith(action_prefix, autoescape=True))
+        query = query.order_by(audit_log.c.entry_id.desc()).limit(limit)
+        return [
+            AuditEntry(
+                row["created_at"],
+                row["actor"],
+                row["action"],
+                row["account_id"],
+                row["region"],
+                json.loads(row["detail"]),
+            )
+            for row in self._c.execute(query).mappings()
+        ]
 
     def record(
         self, at: float, actor: str, action: str, account_id: str | None, region: str | None, detail: Any

@@ -25,7 +25,7 @@ from postwarden.storage.driver import execute, fetch, insert_rows
 from postwarden.storage.tables import messages, notifications, subscriptions, topics
 
 _PENDING_EVENTS = (
-    "SELECT event_id, account_id, region, message_id, recipient, event_type, created_at, detail "
+    "SELECT event_id, account_id, region, message_id, recipient, event_type, created_at, detail, late "
     "FROM events WHERE fanout_pending ORDER BY created_at LIMIT ?{lock}"
 )
 _CLAIM = (
@@ -68,6 +68,7 @@ class SqlNotificationRepository:
                 event_type=EventType(row[5]),
                 created_at=row[6],
                 detail=json.loads(row[7]),
+                late=bool(row[8]),
             )
             for row in fetch(self._c, self._pending, (limit,))
         ]
