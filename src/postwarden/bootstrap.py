@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from postwarden.api.admin import AdminApi
     from postwarden.api.app import ApiApp, Handler, PageHandler, VisitHandler
+    from postwarden.api.prometheus import MetricsEndpoint
     from postwarden.delivery.mx import MxResolver, StaticRoutes
     from postwarden.dns.authority import DnsAuthority
     from postwarden.domain.tracking import TrackingSigner
@@ -120,6 +121,7 @@ def build_server(settings: Settings) -> Server:
     from postwarden.api.v2_configuration_sets import ConfigurationSetHandlers
     from postwarden.api.v2_event_destinations import EventDestinationHandlers
     from postwarden.api.v2_identities import IdentityHandlers
+    from postwarden.api.v2_metrics import MetricsHandlers
     from postwarden.api.v2_recommendations import RecommendationHandlers
     from postwarden.api.v2_send import SendHandlers
     from postwarden.api.v2_suppression import SuppressionHandlers
@@ -136,6 +138,7 @@ def build_server(settings: Settings) -> Server:
         VerificationMailSettings,
     )
     from postwarden.services.links import LinkSigner
+    from postwarden.services.metrics import MetricsService
     from postwarden.services.signing import MessageSigner
     from postwarden.services.tracking import TrackingLinks
 
@@ -206,6 +209,7 @@ def build_server(settings: Settings) -> Server:
         **IdentityHandlers(services.identities, settings.dkim_zone, verification).table(),
         **SendHandlers(sender, composer).table(),
         **RecommendationHandlers(_recommendations(settings, services)).table(),
+        **MetricsHandlers(MetricsService(services.store, settings.feedback_domain_set)).table(),
         **custom_v2,
         **import_v2,
     }
@@ -226,6 +230,7 @@ def build_server(settings: Settings) -> Server:
         sns=QueryProtocol(QueryModel("sns", SNS_NAMESPACE), SnsHandlers(notify.topics).table()),
         visits=_tracking_pages(services, tracking_signer),
         admin=_admin_api(settings, services, reviews, reputation.service),
+        metrics=_metrics_endpoint(settings, services, reputation.service),
     )
     return Server(
         services,
@@ -596,6 +601,17 @@ def _admin_api(
     routes = ReviewAdminRoutes(reviews.access, reviews.sandbox, SystemClock(), settings.region_list)
     standing = ReputationAdminRoutes(reputation, services.accounts, settings.region_list)
     return AdminApi(settings.admin_token, [*routes.routes(), *standing.routes()])
+
+
+def _metrics_endpoint(
+    settings: Settings, services: Services, reputation: ReputationService
+) -> MetricsEndpoint:
+    """Prometheus at /metrics (404 unless `metrics_enabled`; the admin token guards it when set)."""
+    from postwarden.api.prometheus import MetricsEndpoint
+    from postwarden.services.monitoring import MonitoringService
+
+    monitoring = MonitoringService(services.store, SystemClock(), reputation)
+    return MetricsEndpoint(monitoring.collect, enabled=settings.metrics_enabled, token=settings.admin_token)
 
 
 def _dns_authority(settings: Settings, services: Services) -> DnsAuthority | None:

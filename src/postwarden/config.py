@@ -101,6 +101,11 @@ class Settings:
     admin_token: str = _setting(
         "", "Bearer token of the admin API (/admin/v1/...). Empty: the admin API is off (404)."
     )
+    metrics_enabled: bool = _setting(
+        True,
+        "Serve Prometheus metrics at GET /metrics (false: 404). With ADMIN_TOKEN set, scrapes must send it "
+        "as a bearer token; without one /metrics is open to whoever reaches HTTP_HOST:HTTP_PORT.",
+    )
     rate_burst_seconds: float = _setting(1.0, "Token-bucket capacity, in seconds of the send rate.")
     retry_initial_seconds: float = _setting(60.0, "First retry delay after a temporary delivery failure.")
     retry_max_interval_seconds: float = _setting(3600.0, "Longest delay between two delivery attempts.")

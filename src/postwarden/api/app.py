@@ -127,8 +127,10 @@ class ApiApp:
         sns: QueryProtocol | None = None,
         visits: Mapping[str, VisitHandler] | None = None,
         admin: AsgiApp | None = None,
+        metrics: AsgiApp | None = None,
     ) -> None:
         self._admin = admin
+        self._metrics = metrics
         self._pages = dict(pages or {})
         self._visits = dict(visits or {})
         self._sns = sns
@@ -155,6 +157,9 @@ class ApiApp:
             agent = _headers(scope).get("user-agent", "")
             answer = await visit(query, agent, _client_ip(scope))
             await _answer_page(send, answer, request_id)
+            return
+        if self._metrics is not None and path == "/metrics":  # Prometheus: bearer token, not SigV4
+            await self._metrics(scope, receive, send)
             return
         if self._admin is not None and path.startswith("/admin/"):  # bearer token, not SigV4
             await self._admin(scope, receive, send)

@@ -19,6 +19,7 @@ from postwarden.domain.simulator import SimulatorScenario
 from postwarden.domain.suppression import SuppressionReason
 from postwarden.ports.feedback import FeedbackRepository
 from postwarden.ports.import_jobs import ImportJobRepository
+from postwarden.ports.metrics import DailyCount, DailyCountQuery
 from postwarden.ports.notifications import (
     EventDestinationRepository,
     NotificationRepository,
@@ -245,6 +246,10 @@ class SendingRepository(Protocol):
         ...
 
     def save_state(self, state: SendingState) -> None: ...
+    def all_states(self) -> list[SendingState]:
+        """Every (account, region) sending state, unlocked, as stored (usage not yet expired)."""
+        ...
+
     def add_usage(self, account_id: str, region: str, second: int, count: int) -> None: ...
     def prune_usage(self, before: int) -> int: ...
 
@@ -353,6 +358,9 @@ class EventRepository(Protocol):
     def activity(
         self, account_id: str, region: str, since: float, bucket_seconds: int
     ) -> list[ActivityBucket]: ...
+    def daily_counts(self, query: DailyCountQuery) -> list[DailyCount]:
+        """Counts of `query.kind` per UTC day (days without any left out), split as the query asks."""
+        ...
 
 
 class AuditRepository(Protocol):

@@ -26,7 +26,14 @@ from postwarden.domain.model import EnforcementStatus
 from postwarden.domain.quota_growth import QuotaChange, QuotaDecision, review_quota
 from postwarden.ports import AuditEntry, Clock, Store, Transaction
 from postwarden.services.accounts import UnknownAccountError
-from postwarden.services.reputation_ledger import Key, Ledger, Notice, NoticeWriter, ReputationPolicy
+from postwarden.services.reputation_ledger import (
+    Key,
+    Ledger,
+    Notice,
+    NoticeWriter,
+    ReputationPolicy,
+    entry_from_record,
+)
 from postwarden.services.reputation_recorder import SYSTEM_ACTOR
 from postwarden.services.send import expire_usage
 
@@ -86,6 +93,21 @@ class ReputationService:
         with self._store.read() as tx:
             records = tx.reputation.all(status.value if status else None)
         return [self.report(r.account_id, r.region, history_limit=0) for r in records]
+
+    def standings(self) -> list[ReputationReport]:
+        """Every (account, region) that has sent, read in one transaction that locks nothing (for
+        monitoring: a scrape must not queue behind the event fan-out); no history."""
+        now = self._clock.now()
+        with self._store.read() as tx:
+            records = tx.reputation.all()
+        reports = []
+        for record in records:
+            entry = entry_from_record(record, self._policy)
+            assessment = assess(entry.state, entry.history.measure(now), now, self._policy.enforcement)
+            reports.append(
+                ReputationReport(record.account_id, record.region, assessment, dict(entry.totals), [])
+            )
+        return reports
 
     def pause(self, account_id: str, region: str, *, actor: str, reason: str) -> Transition:
         now = self._clock.now()

@@ -67,7 +67,7 @@ class Ledger:
         stored = tx.reputation.load(keys)
         for key in set(keys) | set(stored):
             record = stored.get(key)
-            self._entries[key] = _entry(record, policy) if record else _new_entry(policy)
+            self._entries[key] = entry_from_record(record, policy) if record else _new_entry(policy)
 
     def __getitem__(self, key: Key) -> Entry:
         if key not in self._entries:
@@ -117,7 +117,8 @@ def _new_entry(policy: ReputationPolicy) -> Entry:
     )
 
 
-def _entry(record: ReputationRecord, policy: ReputationPolicy) -> Entry:
+def entry_from_record(record: ReputationRecord, policy: ReputationPolicy) -> Entry:
+    """A stored record as a ledger entry (reading it so changes nothing until a Ledger saves it)."""
     return Entry(
         ReputationHistory.from_json(record.history, policy.reputation),
         EnforcementState.from_json(record.enforcement),
@@ -128,7 +129,7 @@ def _entry(record: ReputationRecord, policy: ReputationPolicy) -> Entry:
 
 def _entry_or_new(tx: Transaction, key: Key, policy: ReputationPolicy) -> Entry:
     record = tx.reputation.load([key]).get(key)
-    return _entry(record, policy) if record else _new_entry(policy)
+    return entry_from_record(record, policy) if record else _new_entry(policy)
 
 
 def _subject(transition: Transition) -> str:

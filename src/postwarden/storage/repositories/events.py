@@ -10,7 +10,9 @@ from sqlalchemy import Connection, Integer, cast, func, insert, select
 
 from postwarden.domain.events import EventType
 from postwarden.ports import ActivityBucket, AuditEntry, NewEvent, StoredEvent
+from postwarden.ports.metrics import DailyCount, DailyCountQuery
 from postwarden.storage.driver import insert_rows
+from postwarden.storage.repositories.event_counts import daily_counts
 from postwarden.storage.repositories.messages import SqlMessageRepository
 from postwarden.storage.tables import audit_log, events, recipients
 
@@ -109,6 +111,9 @@ class SqlEventRepository:
         return [
             ActivityBucket(bucket * bucket_seconds, *counts) for bucket, counts in sorted(buckets.items())
         ]
+
+    def daily_counts(self, query: DailyCountQuery) -> list[DailyCount]:
+        return daily_counts(self._c, query)
 
     def _bucket(self, column: Any, bucket_seconds: int) -> Any:
         if self._c.dialect.name == "sqlite":

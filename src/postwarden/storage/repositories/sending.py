@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, delete, select, text
 
@@ -72,19 +73,12 @@ class SqlSendingRepository:
 
     def _load(self, account_id: str, region: str) -> SendingState | None:
         rows = fetch(self._c, self._select, (account_id, region))
-        if not rows:
-            return None
-        (_, _, production, max_24h, max_rate, enabled, status, sent, through, tokens, tokens_at) = rows[0]
-        return SendingState(
-            account_id=account_id,
-            region=region,
-            production_access=bool(production),
-            limits=SendingLimits(int(max_24h), float(max_rate)),
-            sending_enabled=bool(enabled),
-            enforcement_status=EnforcementStatus(status),
-            usage=DailyUsage(int(sent), int(through)),
-            bucket=RateBucket(float(tokens), float(tokens_at)),
-        )
+        return _state(rows[0]) if rows else None
+
+    def all_states(self) -> list[SendingState]:
+        columns = [sending_states.c[name] for name in _STATE_COLUMNS]
+        query = select(*columns).order_by(sending_states.c.account_id, sending_states.c.region)
+        return [_state(tuple(row)) for row in self._c.execute(query)]
 
     def _insert(self, state: SendingState) -> None:
         # Another node may create the same pair at the same moment; the row it wrote wins.
@@ -110,6 +104,22 @@ class SqlSendingRepository:
         query = select(sending_states.c.region).where(sending_states.c.account_id == account_id)
         regions = [row[0] for row in self._c.execute(query)]
         return [s for r in regions if (s := self._load(account_id, r)) is not None]
+
+
+def _state(row: Sequence[Any]) -> SendingState:
+    (account_id, region, production, max_24h, max_rate, enabled, status, sent, through, tokens, tokens_at) = (
+        row
+    )
+    return SendingState(
+        account_id=str(account_id),
+        region=str(region),
+        production_access=bool(production),
+        limits=SendingLimits(int(max_24h), float(max_rate)),
+        sending_enabled=bool(enabled),
+        enforcement_status=EnforcementStatus(status),
+        usage=DailyUsage(int(sent), int(through)),
+        bucket=RateBucket(float(tokens), float(tokens_at)),
+    )
 
 
 def _row(state: SendingState) -> dict[str, object]:
