@@ -36,6 +36,7 @@ def notifying(
         webhook_allow_private="true",
         notification_retry_initial_seconds="0.5",
         notification_retry_max_interval_seconds="1",
+        max_delivery_seconds="4",
     )
     yield running
     running.stop()
@@ -352,3 +353,38 @@ def test_opened_pixel_and_clicked_link_become_open_and_click_events(
     assert opened.message["open"]["ipAddress"] == "127.0.0.1"
     assert clicked.message["click"]["link"] == "https://shop.example.com/sale?x=1&y=2"
     assert clicked.message["click"]["linkTags"] == {"campaign": ["fall"]}
+
+
+def test_a_recipient_that_keeps_answering_4xx_gets_delay_notifications_then_a_transient_bounce(
+    notifying: Service, receiver: WebhookReceiver, mta: RemoteMta
+) -> None:
+    account = production(notifying)
+    arn = subscribed_topic(notifying, account, receiver, "delays")
+    client = notifying.client(account)
+    client.create_configuration_set(ConfigurationSetName="delays")
+    client.create_configuration_set_event_destination(
+        ConfigurationSetName="delays",
+        EventDestinationName="hook",
+        EventDestination={
+            "Enabled": True,
+            "MatchingEventTypes": ["DELIVERY_DELAY", "BOUNCE"],
+            "SnsDestination": {"TopicArn": arn},
+        },
+    )
+    busy = f"busy-{account.account_id}@example.net"
+    mta.always(busy, "451 4.2.0 Mailbox busy, try again later")
+    message_id = send(client, busy, "delays")
+
+    def event(kind: str) -> Any:
+        return lambda d: d.message.get("eventType") == kind and d.message["mail"]["messageId"] == message_id
+
+    (bounce,) = receiver.wait_for(1, event("Bounce"))
+    delays = receiver.notifications(event("DeliveryDelay"))
+    assert delays, "no DeliveryDelay notification before the bounce"
+    delayed = delays[0].message["deliveryDelay"]
+    assert delayed["delayedRecipients"][0]["emailAddress"] == busy
+    assert delayed["delayedRecipients"][0]["status"] == "4.2.0"
+    assert (bounce.message["bounce"]["bounceType"], bounce.message["bounce"]["bounceSubType"]) == (
+        "Transient",
+        "General",
+    )
