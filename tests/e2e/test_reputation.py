@@ -93,6 +93,13 @@ def notice_for(mta: RemoteMta, account_id: str, words: str, timeout: float = 20.
 
 def test_hard_bounces_over_ten_percent_pause_the_account(governed: Service, mta: RemoteMta) -> None:
     account, client = production(governed)
+    owner = f"owner-{account.account_id}@example.org"
+    client.put_account_details(
+        MailType="TRANSACTIONAL",
+        WebsiteURL="https://shop.example.org",
+        UseCaseDescription="Order confirmations for our customers.",
+        AdditionalContactEmailAddresses=[owner],
+    )
     for index in range(0, 230, 7):  # 33 of 230: 14 %
         mta.always(f"b{index}-{account.account_id}@example.net", "550 5.1.1 User unknown")
     for index in range(230):
@@ -113,6 +120,10 @@ def test_hard_bounces_over_ten_percent_pause_the_account(governed: Service, mta:
     assert "eligible messages over" in transition["detail"]["window"]
     notice = notice_for(mta, account.account_id, "SHUTDOWN")
     assert b"What brings the account back" in notice
+    deadline = time.monotonic() + 20
+    while not any(b"SHUTDOWN" in m.data for m in mta.messages_for(owner)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert any(b"SHUTDOWN" in m.data for m in mta.messages_for(owner)), "the account's contact got no notice"
 
     listed = governed.cli("reputation", "list", "--status", "SHUTDOWN")
     assert account.account_id in [row["account_id"] for row in listed]
