@@ -388,3 +388,27 @@ def test_a_recipient_that_keeps_answering_4xx_gets_delay_notifications_then_a_tr
         "Transient",
         "General",
     )
+
+
+def test_the_operator_cli_creates_topics_and_subscribes_endpoints(
+    notifying: Service, receiver: WebhookReceiver
+) -> None:
+    account = production(notifying)
+    created = notifying.cli("topics", "create", account.account_id, "ops-feed", "--signature-version", "1")
+    arn = created["topic_arn"]
+    assert arn == f"arn:aws:sns:us-east-1:{account.account_id}:ops-feed"
+    subscribed = notifying.cli("topics", "subscribe", account.account_id, arn, receiver.url)
+    assert subscribed["status"] == "PendingConfirmation"
+    confirmation = receiver.wait_for_type("SubscriptionConfirmation")
+    assert confirmation.document["SignatureVersion"] == "1"
+    verify_signature(confirmation)
+    deadline = time.monotonic() + 10
+    listed: Any = []
+    while time.monotonic() < deadline:
+        listed = notifying.cli("topics", "list", account.account_id)
+        if listed[0]["subscriptions"][0]["status"] == "Confirmed":
+            break
+        time.sleep(0.2)
+    assert listed[0]["subscriptions"][0]["status"] == "Confirmed"
+    notifying.cli("topics", "unsubscribe", account.account_id, subscribed["subscription_arn"])
+    assert notifying.cli("topics", "list", account.account_id)[0]["subscriptions"] == []
