@@ -229,7 +229,7 @@ def build_server(settings: Settings) -> Server:
         pages={VERIFY_PATH: plain_page, CUSTOM_VERIFY_PATH: custom_page, **notify.pages, **import_pages},
         sns=QueryProtocol(QueryModel("sns", SNS_NAMESPACE), SnsHandlers(notify.topics).table()),
         visits=_tracking_pages(services, tracking_signer),
-        admin=_admin_api(settings, services, reviews, reputation.service),
+        admin=_admin_api(settings, services, reviews, reputation.service, notify.topics),
         metrics=_metrics_endpoint(settings, services, reputation.service),
     )
     return Server(
@@ -420,6 +420,8 @@ def _tracking_pages(services: Services, signer: TrackingSigner) -> dict[str, Vis
 
     pages = TrackingPages(TrackingEvents(services.store, SystemClock(), signer))
     return {OPEN_PATH: pages.open, CLICK_PATH: pages.click}
+
+
 def _import_jobs(
     settings: Settings, services: Services
 ) -> tuple[dict[str, Handler], dict[str, PageHandler], ImportRunner]:
@@ -591,16 +593,27 @@ def build_reviews(settings: Settings, services: Services, sender: SendService | 
 
 
 def _admin_api(
-    settings: Settings, services: Services, reviews: Reviews, reputation: ReputationService
+    settings: Settings,
+    services: Services,
+    reviews: Reviews,
+    reputation: ReputationService,
+    topics: TopicService,
 ) -> AdminApi:
     """The operator's admin API (off, answering 404, while `admin_token` is empty); add routes here."""
     from postwarden.api.admin import AdminApi
     from postwarden.api.admin_reputation import ReputationAdminRoutes
     from postwarden.api.admin_reviews import ReviewAdminRoutes
+    from postwarden.api.admin_topics import TopicAdminRoutes
 
-    routes = ReviewAdminRoutes(reviews.access, reviews.sandbox, SystemClock(), settings.region_list)
-    standing = ReputationAdminRoutes(reputation, services.accounts, settings.region_list)
-    return AdminApi(settings.admin_token, [*routes.routes(), *standing.routes()])
+    regions = settings.region_list
+    return AdminApi(
+        settings.admin_token,
+        [
+            *ReviewAdminRoutes(reviews.access, reviews.sandbox, SystemClock(), regions).routes(),
+            *ReputationAdminRoutes(reputation, services.accounts, regions).routes(),
+            *TopicAdminRoutes(topics, regions).routes(),
+        ],
+    )
 
 
 def _metrics_endpoint(

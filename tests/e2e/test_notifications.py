@@ -22,6 +22,8 @@ from tests.support.mta import RemoteMta
 from tests.support.service import Account, Service, drop_postgres_database
 from tests.support.webhook import Delivery, WebhookReceiver
 
+ADMIN_TOKEN = "notifications-admin-token"
+
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def notifying(
@@ -37,6 +39,7 @@ def notifying(
         notification_retry_initial_seconds="0.5",
         notification_retry_max_interval_seconds="1",
         max_delivery_seconds="4",
+        admin_token=ADMIN_TOKEN,
     )
     yield running
     running.stop()
@@ -412,3 +415,47 @@ def test_the_operator_cli_creates_topics_and_subscribes_endpoints(
     assert listed[0]["subscriptions"][0]["status"] == "Confirmed"
     notifying.cli("topics", "unsubscribe", account.account_id, subscribed["subscription_arn"])
     assert notifying.cli("topics", "list", account.account_id)[0]["subscriptions"] == []
+
+
+def test_the_admin_api_creates_topics_and_subscribes_endpoints(
+    notifying: Service, receiver: WebhookReceiver
+) -> None:
+    import json
+    import urllib.error
+
+    account = production(notifying)
+
+    def admin(method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        request = urllib.request.Request(
+            notifying.endpoint + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    base = f"/admin/v1/accounts/{account.account_id}/regions/us-east-1/topics"
+    status, created = admin("POST", base, {"name": "admin-feed"})
+    assert status == 200 and created["topic_arn"].endswith(":admin-feed")
+    assert (
+        admin(
+            "POST", f"{base}/subscriptions", {"topic_arn": created["topic_arn"] + "x", "url": receiver.url}
+        )[0]
+        == 404
+    )
+    status, subscribed = admin(
+        "POST", f"{base}/subscriptions", {"topic_arn": created["topic_arn"], "url": receiver.url}
+    )
+    assert status == 200 and subscribed["status"] == "PendingConfirmation"
+    receiver.wait_for_type("SubscriptionConfirmation")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        status, listed = admin("GET", base)
+        if listed["topics"][0]["subscriptions"][0]["status"] == "Confirmed":
+            break
+        time.sleep(0.2)
+    assert listed["topics"][0]["subscriptions"][0]["status"] == "Confirmed"
