@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from postwarden.api.errors import ApiError
 from postwarden.api.model import ServiceModel
 from postwarden.api.query import QueryModel, error_document
 from postwarden.api.sigv4 import IncomingRequest, SigV4Error, SigV4Verifier
+from postwarden.fast_ids import random_uuid
 from postwarden.ports import Clock
 
 log = logging.getLogger("postwarden.api")
@@ -146,7 +146,7 @@ class ApiApp:
             return
         if scope["type"] != "http":
             return
-        request_id = str(uuid.uuid4())
+        request_id = random_uuid()
         path: str = scope["path"]
         if scope["method"] == "GET" and path == "/health":
             await _respond(send, 200, b'{"status":"ok"}', b"application/json", request_id)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -33,6 +32,7 @@ from postwarden.domain.events import (
 )
 from postwarden.domain.simulator import SimulatorScenario, simulated_outcome
 from postwarden.domain.suppression import ON_LIST, reason_for_bounce, reason_for_complaint
+from postwarden.fast_ids import random_uuid
 from postwarden.ports import (
     AttemptResult,
     Clock,
@@ -142,7 +142,7 @@ class DeliveryWorker:
     def _claim(self, limit: int) -> list[tuple[DueRecipient, MessageContent]]:
         now = self._clock.now()
         with self._store.transaction() as tx:
-            due = tx.messages.claim_due(now, limit, now + self._settings.lease_seconds, str(uuid.uuid4()))
+            due = tx.messages.claim_due(now, limit, now + self._settings.lease_seconds, random_uuid())
             if not due:
                 return []
             contents = _with_delivery_options(tx, due, tx.messages.contents(r.message_id for r in due))
@@ -186,7 +186,7 @@ class DeliveryWorker:
             )
             events.append((EventType.DELIVERY, detail))
             if due.simulator is SimulatorScenario.COMPLAINT:
-                feedback = ids.message_id(due.region, int(now * 1000), str(uuid.uuid4()))
+                feedback = ids.message_id(due.region, int(now * 1000), random_uuid())
                 user_agent = "Amazon SES Mailbox Simulator"
                 events.append((EventType.COMPLAINT, complaint_detail(due.address, now, feedback, user_agent)))
         elif isinstance(outcome, TransientFailure):
@@ -225,7 +225,7 @@ class DeliveryWorker:
             next_attempt_at=next_at,
             events=[
                 NewEvent(
-                    str(uuid.uuid4()), due.account_id, due.region, due.message_id, due.address, kind, now, d
+                    random_uuid(), due.account_id, due.region, due.message_id, due.address, kind, now, d
                 )
                 for kind, d in events
             ],
@@ -240,7 +240,7 @@ class DeliveryWorker:
         description: str,
         outcome: PermanentFailure | TransientFailure,
     ) -> tuple[EventType, dict[str, object]]:
-        feedback = ids.message_id(due.region, int(now * 1000), str(uuid.uuid4()))
+        feedback = ids.message_id(due.region, int(now * 1000), random_uuid())
         detail = bounce_detail(
             due.address,
             now,

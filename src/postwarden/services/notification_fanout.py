@@ -9,7 +9,6 @@ event is fanned out exactly once even with several nodes.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
@@ -24,6 +23,7 @@ from postwarden.domain.notifications import (
     identity_notification,
     identity_topic_for,
 )
+from postwarden.fast_ids import random_uuid
 from postwarden.ports import Clock, Store, Transaction
 from postwarden.ports.notifications import MessageRouting, NewNotification, PendingEvent
 from postwarden.services.reputation_ledger import NoticeWriter
@@ -84,7 +84,7 @@ class EventFanout:
         subscribers = tx.topics.confirmed(p.topic_arn for p in publications)
         queued: list[NewNotification] = []
         for publication in publications:
-            message_id = str(uuid.uuid4())
+            message_id = random_uuid()
             for subscription in subscribers.get(publication.topic_arn, []):
                 unsubscribe = urlencode({"Action": "Unsubscribe", "SubscriptionArn": subscription.arn})
                 document = envelope(
@@ -98,7 +98,7 @@ class EventFanout:
                 )
                 queued.append(
                     NewNotification(
-                        str(uuid.uuid4()), subscription.arn, publication.account_id, now, document
+                        random_uuid(), subscription.arn, publication.account_id, now, document
                     )
                 )
         return queued

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from postwarden.domain.policy import mail_from as mail_from_policy
 from postwarden.domain.policy import quota
 from postwarden.domain.policy.send import PolicySettings, SendAttempt, decide
 from postwarden.domain.simulator import simulator_scenario
+from postwarden.fast_ids import random_uuid
 from postwarden.ports import Clock, NewEvent, NewMessage, NewRecipient, Store, Transaction
 
 log = logging.getLogger("postwarden.send")
@@ -74,7 +74,7 @@ class SendService:
         self._runner: asyncio.Task[None] | None = None
 
     def new_message_id(self, region: str) -> str:
-        return ids.message_id(region, int(self._clock.now() * 1000), str(uuid.uuid4()))
+        return ids.message_id(region, int(self._clock.now() * 1000), random_uuid())
 
     async def start(self) -> None:
         self._queue = asyncio.Queue()
@@ -273,7 +273,7 @@ class SendService:
         tx.events.add(
             [
                 NewEvent(
-                    str(uuid.uuid4()),
+                    random_uuid(),
                     m.account_id,
                     m.region,
                     m.message_id,
@@ -297,7 +297,7 @@ class SendService:
             "operation": message.operation,
         }
         return NewEvent(
-            str(uuid.uuid4()), message.account_id, message.region, None, None, EventType.REJECT, now, detail,
+            random_uuid(), message.account_id, message.region, None, None, EventType.REJECT, now, detail,
             fanout=False,
         )  # fmt: skip
 
