@@ -15,7 +15,9 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import BACKENDS, require_postgres, start_service
 from tests.support.mta import RemoteMta
-from tests.support.service import Account, Service, drop_postgres_database
+from tests.support.sending import production_account as production
+from tests.support.sending import send_simple as send
+from tests.support.service import Service, drop_postgres_database
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -29,23 +31,6 @@ def mx_service(
     running.stop()
     if url:
         drop_postgres_database(url)
-
-
-def production(service: Service) -> tuple[Account, Any]:
-    account = service.create_account()
-    service.cli("identities", "verify", account.account_id, "example.com")
-    service.cli("accounts", "set-sending", account.account_id, "--production", "--max-send-rate", "1000")
-    return account, service.client(account)
-
-
-def send(client: Any, to: str) -> str:
-    return str(
-        client.send_email(
-            FromEmailAddress="sender@example.com",
-            Destination={"ToAddresses": [to]},
-            Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "x"}}}},
-        )["MessageId"]
-    )
 
 
 def delivered(client: Any, mta: RemoteMta, to: str) -> tuple[str, str]:

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from tests.conftest import BACKENDS, require_postgres, start_service
 from tests.support.mta import RemoteMta
+from tests.support.sending import production_account
+from tests.support.sending import send_simple as send
 from tests.support.service import Account, Service, drop_postgres_database
 from tests.support.webhook import Delivery, WebhookReceiver
 
@@ -54,10 +56,7 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 
 def production(service: Service) -> Account:
-    account = service.create_account()
-    service.cli("identities", "verify", account.account_id, "example.com")
-    service.cli("accounts", "set-sending", account.account_id, "--production", "--max-send-rate", "1000")
-    return account
+    return production_account(service)[0]
 
 
 def subscribed_topic(
@@ -75,18 +74,6 @@ def subscribed_topic(
             return arn
         time.sleep(0.1)
     raise AssertionError("the subscription was not confirmed")
-
-
-def send(client: Any, to: str, configuration_set: str | None = None) -> str:
-    extra = {"ConfigurationSetName": configuration_set} if configuration_set else {}
-    return str(
-        client.send_email(
-            FromEmailAddress="sender@example.com",
-            Destination={"ToAddresses": [to]},
-            Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "x"}}}},
-            **extra,
-        )["MessageId"]
-    )
 
 
 def verify_signature(delivery: Delivery) -> None:

@@ -10,24 +10,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.support.mta import RemoteMta
-from tests.support.service import Account, Service
-
-
-def production(service: Service) -> tuple[Account, Any]:
-    account = service.create_account()
-    service.cli("identities", "verify", account.account_id, "example.com")
-    service.cli("accounts", "set-sending", account.account_id, "--production", "--max-send-rate", "1000")
-    return account, service.client(account)
-
-
-def send(client: Any, to: str) -> str:
-    return str(
-        client.send_email(
-            FromEmailAddress="sender@example.com",
-            Destination={"ToAddresses": [to]},
-            Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "x"}}}},
-        )["MessageId"]
-    )
+from tests.support.sending import production_account as production
+from tests.support.sending import send_simple as send
+from tests.support.service import Service
 
 
 def wait_suppressed(client: Any, address: str) -> dict[str, Any]:
