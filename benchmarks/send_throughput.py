@@ -62,6 +62,7 @@ class Options:
     moto_command: str
     keep_temp: bool
     quiet_wait: float
+    sink_pipelining: bool = False
 
 
 # --- processes -----------------------------------------------------------------------------------------
@@ -402,6 +403,7 @@ def run_postwarden(options: Options, workdir: Path) -> dict[str, Any]:
     sink_command = [
         sys.executable, str(SINK), "--port", str(sink_port), "--report-file", str(report_file),
         "--duration-limit", str(options.duration_limit + options.delivery_timeout + 300),
+        *(["--pipelining"] if options.sink_pipelining else []),
     ]  # fmt: skip
     env = postwarden_env(workdir / "data", http_port, sink_port, options)
     with (
@@ -579,6 +581,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--quiet-wait", type=float, default=20.0, help="wait up to this long for other processes to go quiet"
     )
+    parser.add_argument(
+        "--sink-pipelining", action="store_true", help="the sink advertises PIPELINING, as real MTAs do"
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     return parser
 
@@ -599,7 +604,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = Options(
         args.messages, args.concurrency, args.api, args.duration_limit, args.delivery_timeout,
         args.startup_timeout, args.database_url, args.sqlite_synchronous, args.moto_command, args.keep_temp,
-        args.quiet_wait,
+        args.quiet_wait, args.sink_pipelining,
     )  # fmt: skip
     targets = ["postwarden", "moto"] if args.target == "both" else [args.target]
     results: list[dict[str, Any]] = []

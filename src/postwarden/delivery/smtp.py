@@ -1,5 +1,8 @@
 """Outbound SMTP: pooled connections per destination, opportunistic STARTTLS, one recipient per transaction.
 
+The SMTP sessions themselves are `smtp_client.SmtpClient`s, which pipeline MAIL, RCPT and DATA (RFC 2920)
+when the server offers PIPELINING.
+
 Connections to a destination are reused for many messages and capped per destination; a connection that
 fails is dropped and the next MX host is tried. Every outcome is classified as delivered, temporary or
 permanent failure.
@@ -13,13 +16,11 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import aiosmtplib
-
 from postwarden.delivery.mx import Route, RouteError
+from postwarden.delivery.smtp_client import SmtpClient, SmtpError
 from postwarden.domain.delivery import (
     Outcome,
     PermanentFailure,
-    SmtpReply,
     TransientFailure,
     classify_reply,
 )
@@ -39,7 +40,7 @@ class SmtpSettings:
 class _Pool:
     def __init__(self, limit: int) -> None:
         self.slots = asyncio.Semaphore(limit)
-        self.idle: list[tuple[aiosmtplib.SMTP, int]] = []
+        self.idle: list[tuple[SmtpClient, int]] = []
 
 
 class SmtpTransport:
@@ -83,8 +84,8 @@ class SmtpTransport:
         client, used = await self._client(pool, host, port)
         if client is None:
             return TransientFailure(f"could not connect to {host}:{port}")
-        ip = _peer_ip(client)
-        if require_tls and not _encrypted(client):
+        ip = client.peer_ip
+        if require_tls and not client.encrypted:
             pool.idle.append((client, used))
             return TransientFailure(
                 f"TLS is required (TlsPolicy REQUIRE) and {host}:{port} does not offer STARTTLS",
@@ -92,34 +93,34 @@ class SmtpTransport:
                 ip,
             )
         try:
-            outcome = await _transaction(client, sender, recipient, content, ip)
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-            await _quietly_close(client)
+            # The addresses were validated when the message was accepted, so they are sent as they are.
+            reply = await client.send(sender, recipient, content)
+        except (SmtpError, OSError, TimeoutError) as error:
+            client.abort()
             return TransientFailure(f"connection to {host}:{port} failed: {error}", None, ip)
         # A finished (or reset, on error) transaction leaves the session ready for the next MAIL FROM.
         if client.is_connected and used + 1 < self._settings.max_messages_per_connection:
             pool.idle.append((client, used + 1))
         else:
-            await _quietly_close(client)
-        return outcome
+            await client.quit()
+        return classify_reply(reply, ip)
 
-    async def _client(self, pool: _Pool, host: str, port: int) -> tuple[aiosmtplib.SMTP | None, int]:
+    async def _client(self, pool: _Pool, host: str, port: int) -> tuple[SmtpClient | None, int]:
         while pool.idle:
             client, used = pool.idle.pop()
-            if client.is_connected and client.hostname == host and client.port == port:
+            if client.is_connected and client.host == host and client.port == port:
                 return client, used
-            await _quietly_close(client)
-        client = aiosmtplib.SMTP(
-            hostname=host,
-            port=port,
-            local_hostname=self._settings.helo_name,
-            timeout=self._settings.command_timeout,
-            start_tls=None,
-            tls_context=self._tls,
-        )
+            await client.quit()
         try:
-            await client.connect(timeout=self._settings.connect_timeout)
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            client = await SmtpClient.open(
+                host,
+                port,
+                helo_name=self._settings.helo_name,
+                tls=self._tls,
+                connect_timeout=self._settings.connect_timeout,
+                command_timeout=self._settings.command_timeout,
+            )
+        except (SmtpError, OSError, TimeoutError) as error:
             log.info("connect to %s:%s failed: %s", host, port, error)
             return None, 0
         return client, 0
@@ -127,55 +128,5 @@ class SmtpTransport:
     async def close(self) -> None:
         for pool in self._pools.values():
             for client, _ in pool.idle:
-                await _quietly_close(client)
+                await client.quit()
             pool.idle.clear()
-
-
-async def _transaction(
-    client: aiosmtplib.SMTP, sender: str, recipient: str, content: bytes, ip: str | None
-) -> Outcome:
-    """MAIL, RCPT, DATA for one recipient. The addresses were validated when the message was accepted,
-    so they are sent as they are (aiosmtplib's own sendmail would parse each one again)."""
-    if client.is_ehlo_or_helo_needed:  # a fresh session, or just after STARTTLS
-        await client.ehlo()
-    reply = await client.execute_command(b"MAIL", b"FROM:<" + sender.encode() + b">")
-    if reply.code != 250:
-        await _reset(client)
-        return classify_reply(SmtpReply(reply.code, reply.message), ip)
-    reply = await client.execute_command(b"RCPT", b"TO:<" + recipient.encode() + b">")
-    if reply.code not in (250, 251):
-        await _reset(client)
-        return classify_reply(SmtpReply(reply.code, reply.message), ip)
-    try:
-        reply = await client.data(content)
-    except aiosmtplib.SMTPResponseException as error:
-        return classify_reply(SmtpReply(error.code, error.message), ip)
-    return classify_reply(SmtpReply(reply.code, reply.message), ip)
-
-
-async def _reset(client: aiosmtplib.SMTP) -> None:
-    try:
-        await client.rset()
-    except (aiosmtplib.SMTPResponseException, ConnectionError):
-        client.close()
-
-
-def _encrypted(client: aiosmtplib.SMTP) -> bool:
-    transport = getattr(client, "transport", None)
-    return transport is not None and transport.get_extra_info("ssl_object") is not None
-
-
-def _peer_ip(client: aiosmtplib.SMTP) -> str | None:
-    transport = getattr(client, "transport", None)
-    if transport is None:
-        return None
-    peer = transport.get_extra_info("peername")
-    return str(peer[0]) if peer else None
-
-
-async def _quietly_close(client: aiosmtplib.SMTP) -> None:
-    try:
-        if client.is_connected:
-            await client.quit()
-    except (aiosmtplib.SMTPException, OSError, TimeoutError):
-        client.close()
