@@ -97,11 +97,13 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_reputation.register(accounts, commands, common)
 
+    from postwarden.cli_feedback import add_feedback_commands
     from postwarden.cli_review import add_review_commands  # imports this module: here, not at the top
     from postwarden.cli_topics import add_topic_commands
 
     add_review_commands(commands, accounts, common)
     add_topic_commands(commands, common)
+    add_feedback_commands(commands, common)
 
     identities = commands.add_parser("identities", help="manage identities").add_subparsers(
         title="identities"

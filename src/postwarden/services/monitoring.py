@@ -20,6 +20,7 @@ from postwarden.services.send import expire_usage
 
 Labels = tuple[tuple[str, str], ...]
 NOTIFICATION_STATES = ("pending", "delivered", "expired")
+FEEDBACK_STATES = ("applied", "duplicate", "unmatched", "unparseable", "ignored")
 
 
 class Kind(StrEnum):
@@ -56,9 +57,10 @@ class MonitoringService:
             states = [expire_usage(tx, state, now) for state in tx.sending.all_states()]
             queued = tx.messages.queue_depth()
             outbox = tx.notifications.counts()
-        reports = {(r.account_id, r.region): r for r in self._reputation.standings()}
-        keys = sorted({(s.account_id, s.region) for s in states} | set(reports))
-        families = [*_reputation_families(keys, reports)]
+            reports = tx.feedback.counts()
+        standings = {(r.account_id, r.region): r for r in self._reputation.standings()}
+        keys = sorted({(s.account_id, s.region) for s in states} | set(standings))
+        families = [*_reputation_families(keys, standings)]
 
         status = _family("enforcement_status", Kind.GAUGE, "1 for the account's current enforcement status.")
         quota = _family("max_24_hour_send", Kind.GAUGE, "Max24HourSend: recipients allowed per 24 hours.")
@@ -82,7 +84,12 @@ class MonitoringService:
         )
         for state_name in sorted({*NOTIFICATION_STATES, *outbox}):
             notifications.add(outbox.get(state_name, 0), state=state_name)
-        return [*families, depth, notifications]
+        feedback = _family(
+            "feedback_reports", Kind.GAUGE, "Reports received at the feedback MX, by what became of them."
+        )
+        for state_name in sorted({*FEEDBACK_STATES, *reports}):
+            feedback.add(reports.get(state_name, 0), status=state_name)
+        return [*families, depth, notifications, feedback]
 
 
 def _reputation_families(

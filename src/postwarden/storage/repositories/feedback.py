@@ -54,6 +54,11 @@ class SqlFeedbackRepository:
             query = query.where(feedback_reports.c.status == status)
         return [_report(row) for row in self._c.execute(query).mappings()]
 
+    def report(self, report_id: str) -> StoredReport | None:
+        query = select(feedback_reports).where(feedback_reports.c.report_id == report_id)
+        row = self._c.execute(query).mappings().first()
+        return None if row is None else _report(row)
+
     def counts(self) -> dict[str, int]:
         query = select(feedback_reports.c.status, func.count()).group_by(feedback_reports.c.status)
         return {str(status): int(count) for status, count in self._c.execute(query)}
