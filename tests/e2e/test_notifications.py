@@ -76,6 +76,22 @@ def subscribed_topic(
     raise AssertionError("the subscription was not confirmed")
 
 
+def destination_set(
+    service: Service, account: Account, receiver: WebhookReceiver, name: str, kinds: list[str]
+) -> Any:
+    """A configuration set `name` whose event destination sends `kinds` to a topic the receiver is
+    subscribed to (confirmed); returns the account's sesv2 client."""
+    arn = subscribed_topic(service, account, receiver, name)
+    client = service.client(account)
+    client.create_configuration_set(ConfigurationSetName=name)
+    client.create_configuration_set_event_destination(
+        ConfigurationSetName=name,
+        EventDestinationName="hook",
+        EventDestination={"Enabled": True, "MatchingEventTypes": kinds, "SnsDestination": {"TopicArn": arn}},
+    )
+    return client
+
+
 def verify_signature(delivery: Delivery) -> None:
     """Check the envelope as the SNS developer guide says a receiver must, with the published certificate."""
     document = delivery.document
@@ -290,18 +306,7 @@ def test_opened_pixel_and_clicked_link_become_open_and_click_events(
     import urllib.error
 
     account = production(notifying)
-    arn = subscribed_topic(notifying, account, receiver, "engagement")
-    client = notifying.client(account)
-    client.create_configuration_set(ConfigurationSetName="engagement")
-    client.create_configuration_set_event_destination(
-        ConfigurationSetName="engagement",
-        EventDestinationName="hook",
-        EventDestination={
-            "Enabled": True,
-            "MatchingEventTypes": ["OPEN", "CLICK"],
-            "SnsDestination": {"TopicArn": arn},
-        },
-    )
+    client = destination_set(notifying, account, receiver, "engagement", ["OPEN", "CLICK"])
     reader = f"reader-{account.account_id}@example.net"
     html = (
         '<html><body><p>Hi</p><a href="https://shop.example.com/sale?x=1&amp;y=2" ses:tags="campaign:fall;">'
@@ -349,18 +354,7 @@ def test_a_recipient_that_keeps_answering_4xx_gets_delay_notifications_then_a_tr
     notifying: Service, receiver: WebhookReceiver, mta: RemoteMta
 ) -> None:
     account = production(notifying)
-    arn = subscribed_topic(notifying, account, receiver, "delays")
-    client = notifying.client(account)
-    client.create_configuration_set(ConfigurationSetName="delays")
-    client.create_configuration_set_event_destination(
-        ConfigurationSetName="delays",
-        EventDestinationName="hook",
-        EventDestination={
-            "Enabled": True,
-            "MatchingEventTypes": ["DELIVERY_DELAY", "BOUNCE"],
-            "SnsDestination": {"TopicArn": arn},
-        },
-    )
+    client = destination_set(notifying, account, receiver, "delays", ["DELIVERY_DELAY", "BOUNCE"])
     busy = f"busy-{account.account_id}@example.net"
     mta.always(busy, "451 4.2.0 Mailbox busy, try again later")
     message_id = send(client, busy, "delays")

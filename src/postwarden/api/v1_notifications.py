@@ -54,16 +54,16 @@ class V1NotificationHandlers:
     ) -> None:
         definition = params["EventDestination"]
         enabled, kinds, topic = destination_definition(definition, V1_EVENT_TYPES, "SNSDestination")
-        await _call(
-            method,
+        destination = EventDestination(
             ctx.account_id,
             ctx.region,
             params["ConfigurationSetName"],
             definition["Name"],
-            enabled=enabled,
-            event_types=kinds,
-            topic=topic,
+            enabled,
+            kinds,
+            topic,
         )
+        await _call(method, destination)
 
     async def delete_destination(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         await _call(

@@ -42,18 +42,7 @@ class EventDestinationHandlers:
         }
 
     async def create(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        enabled, kinds, topic = destination_definition(params["EventDestination"], V2_EVENT_TYPES)
-        set_name, name = params["ConfigurationSetName"], params["EventDestinationName"]
-        await _call(
-            self._service.create,
-            ctx.account_id,
-            ctx.region,
-            set_name,
-            name,
-            enabled=enabled,
-            event_types=kinds,
-            topic=topic,
-        )
+        await _call(self._service.create, _destination(ctx, params))
         return {}
 
     async def get(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -61,17 +50,7 @@ class EventDestinationHandlers:
         return {"EventDestinations": [_shown(d) for d in found]}
 
     async def update(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        enabled, kinds, topic = destination_definition(params["EventDestination"], V2_EVENT_TYPES)
-        await _call(
-            self._service.update,
-            ctx.account_id,
-            ctx.region,
-            params["ConfigurationSetName"],
-            params["EventDestinationName"],
-            enabled=enabled,
-            event_types=kinds,
-            topic=topic,
-        )
+        await _call(self._service.update, _destination(ctx, params))
         return {}
 
     async def delete(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -83,6 +62,19 @@ class EventDestinationHandlers:
             params["EventDestinationName"],
         )
         return {}
+
+
+def _destination(ctx: RequestContext, params: dict[str, Any]) -> EventDestination:
+    enabled, kinds, topic = destination_definition(params["EventDestination"], V2_EVENT_TYPES)
+    return EventDestination(
+        ctx.account_id,
+        ctx.region,
+        params["ConfigurationSetName"],
+        params["EventDestinationName"],
+        enabled,
+        kinds,
+        topic,
+    )
 
 
 def destination_definition(

@@ -47,30 +47,18 @@ class EventDestinationService:
         self._clock = clock
         self._public_url = public_url.rstrip("/")
 
-    def create(
-        self,
-        account_id: str,
-        region: str,
-        configuration_set: str,
-        name: str,
-        *,
-        enabled: bool,
-        event_types: Collection[EventType],
-        topic: str,
-    ) -> EventDestination:
-        destination = EventDestination(
-            account_id, region, configuration_set, name, enabled, frozenset(event_types), topic
-        )
+    def create(self, destination: EventDestination) -> EventDestination:
         with self._store.transaction() as tx:
-            _require_set(tx, account_id, region, configuration_set)
-            _require_topic(tx, account_id, region, topic)
-            if len(tx.event_destinations.for_set(account_id, region, configuration_set)) >= (
-                MAX_DESTINATIONS_PER_SET
-            ):
-                raise EventDestinationLimitError(configuration_set)
+            _require_set_and_topic(tx, destination)
+            siblings = tx.event_destinations.for_set(
+                destination.account_id, destination.region, destination.configuration_set
+            )
+            if len(siblings) >= MAX_DESTINATIONS_PER_SET:
+                raise EventDestinationLimitError(destination.configuration_set)
             if not tx.event_destinations.add(destination):
-                raise EventDestinationExistsError(name)
-            publish_to_topic(tx, topic, DESTINATION_VALIDATED, None, self._clock.now(), self._public_url)
+                raise EventDestinationExistsError(destination.name)
+            now = self._clock.now()
+            publish_to_topic(tx, destination.topic_arn, DESTINATION_VALIDATED, None, now, self._public_url)
         return destination
 
     def for_set(self, account_id: str, region: str, configuration_set: str) -> list[EventDestination]:
@@ -78,25 +66,11 @@ class EventDestinationService:
             _require_set(tx, account_id, region, configuration_set)
             return tx.event_destinations.for_set(account_id, region, configuration_set)
 
-    def update(
-        self,
-        account_id: str,
-        region: str,
-        configuration_set: str,
-        name: str,
-        *,
-        enabled: bool,
-        event_types: Collection[EventType],
-        topic: str,
-    ) -> EventDestination:
-        destination = EventDestination(
-            account_id, region, configuration_set, name, enabled, frozenset(event_types), topic
-        )
+    def update(self, destination: EventDestination) -> EventDestination:
         with self._store.transaction() as tx:
-            _require_set(tx, account_id, region, configuration_set)
-            _require_topic(tx, account_id, region, topic)
+            _require_set_and_topic(tx, destination)
             if not tx.event_destinations.replace(destination):
-                raise EventDestinationNotFoundError(name)
+                raise EventDestinationNotFoundError(destination.name)
         return destination
 
     def delete(self, account_id: str, region: str, configuration_set: str, name: str) -> None:
@@ -168,6 +142,11 @@ class EventDestinationService:
 def _require_set(tx: Transaction, account_id: str, region: str, name: str) -> None:
     if tx.configuration_sets.get(account_id, region, name) is None:
         raise ConfigurationSetNotFoundError(name)
+
+
+def _require_set_and_topic(tx: Transaction, destination: EventDestination) -> None:
+    _require_set(tx, destination.account_id, destination.region, destination.configuration_set)
+    _require_topic(tx, destination.account_id, destination.region, destination.topic_arn)
 
 
 def _require_topic(tx: Transaction, account_id: str, region: str, arn: str) -> None:
