@@ -38,18 +38,33 @@ def start_service(backend: str, data_dir: Path, relay: str, **settings: object) 
     return service.start(), url
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def service(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mta: RemoteMta
+def backend_service(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    mta: RemoteMta,
+    name: str = "",
+    **settings: object,
 ) -> Iterator[Service]:
+    """For a module fixture parametrised by BACKENDS: a running service with `settings`, stopped (and its
+    PostgreSQL database dropped) when the module is done."""
     backend: str = request.param
     if backend == "postgres":
         require_postgres()
-    running, url = start_service(backend, tmp_path_factory.mktemp(f"pw-{backend}"), mta.relay)
+    prefix = f"pw-{name}-" if name else "pw-"
+    running, url = start_service(
+        backend, tmp_path_factory.mktemp(f"{prefix}{backend}"), mta.relay, **settings
+    )
     yield running
     running.stop()
     if url:
         drop_postgres_database(url)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def service(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mta: RemoteMta
+) -> Iterator[Service]:
+    yield from backend_service(request, tmp_path_factory, mta)
 
 
 @pytest.fixture(scope="module")

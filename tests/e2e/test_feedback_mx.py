@@ -13,24 +13,18 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import BACKENDS, require_postgres, start_service
+from tests.conftest import BACKENDS, backend_service
 from tests.support.mta import RemoteMta
 from tests.support.sending import production_account as production
 from tests.support.sending import send_simple as send
-from tests.support.service import Service, drop_postgres_database
+from tests.support.service import Service
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def mx_service(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mta: RemoteMta
 ) -> Iterator[Service]:
-    if request.param == "postgres":
-        require_postgres()
-    running, url = start_service(request.param, tmp_path_factory.mktemp(f"pw-mx-{request.param}"), mta.relay)
-    yield running
-    running.stop()
-    if url:
-        drop_postgres_database(url)
+    yield from backend_service(request, tmp_path_factory, mta, "mx")
 
 
 def delivered(client: Any, mta: RemoteMta, to: str) -> tuple[str, str]:

@@ -17,11 +17,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.conftest import BACKENDS, require_postgres, start_service
+from tests.conftest import BACKENDS, backend_service
 from tests.support.mta import RemoteMta
 from tests.support.sending import production_account
 from tests.support.sending import send_simple as send
-from tests.support.service import Account, Service, drop_postgres_database
+from tests.support.service import Account, Service
 from tests.support.webhook import Delivery, WebhookReceiver
 
 ADMIN_TOKEN = "notifications-admin-token"
@@ -31,22 +31,17 @@ ADMIN_TOKEN = "notifications-admin-token"
 def notifying(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mta: RemoteMta
 ) -> Iterator[Service]:
-    if request.param == "postgres":
-        require_postgres()
-    running, url = start_service(
-        request.param,
-        tmp_path_factory.mktemp(f"pw-notify-{request.param}"),
-        mta.relay,
+    yield from backend_service(
+        request,
+        tmp_path_factory,
+        mta,
+        "notify",
         webhook_allow_private="true",
         notification_retry_initial_seconds="0.5",
         notification_retry_max_interval_seconds="1",
         max_delivery_seconds="4",
         admin_token=ADMIN_TOKEN,
     )
-    yield running
-    running.stop()
-    if url:
-        drop_postgres_database(url)
 
 
 @pytest.fixture

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import BACKENDS, require_postgres, start_service
+from tests.conftest import BACKENDS, backend_service
 from tests.e2e.test_feedback_mx import arf
 from tests.support.mta import RemoteMta
 from tests.support.sending import production_account as production
 from tests.support.sending import send_simple as send
-from tests.support.service import Service, drop_postgres_database
+from tests.support.service import Service
 
 OPS = "ops@example.org"
 TOKEN = "reputation-admin-token"
@@ -30,20 +30,15 @@ TOKEN = "reputation-admin-token"
 def governed(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mta: RemoteMta
 ) -> Iterator[Service]:
-    if request.param == "postgres":
-        require_postgres()
-    running, url = start_service(
-        request.param,
-        tmp_path_factory.mktemp(f"pw-rep-{request.param}"),
-        mta.relay,
+    yield from backend_service(
+        request,
+        tmp_path_factory,
+        mta,
+        "rep",
         feedback_loop_domains="example.net",
         operator_notice_address=OPS,
         admin_token=TOKEN,
     )
-    yield running
-    running.stop()
-    if url:
-        drop_postgres_database(url)
 
 
 def wait_status(client: Any, status: str, timeout: float = 30.0) -> dict[str, Any]:
